@@ -1,0 +1,285 @@
+"""The command-line interface: parse options, open the workspace, call one engine function."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__
+from .config import DEFAULTS, PAPER_SIZES, PDF_VARIANTS, TEMPLATES
+from .exceptions import LeafletsError, Problem
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+log = logging.getLogger("leaflets")
+
+
+class _CountingHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Print leaflets' log records to stderr and count the warnings."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+        self.warnings = 0
+        self.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno >= logging.WARNING:
+            self.warnings += 1
+        super().emit(record)
+
+
+def _setup_logging(verbose: bool, quiet: bool) -> None:
+    level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING
+    log.handlers[:] = [_CountingHandler()]
+    log.setLevel(level)
+    log.propagate = False
+
+
+def handle_errors(function: F) -> F:
+    """Turn LeafletsError into a clear message and an exit code, never a traceback."""
+
+    @wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except LeafletsError as error:
+            click.echo(f"Error: {error}", err=True)
+            sys.exit(error.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _workspace(path: Path | None, **overrides: Any) -> Any:
+    from .workspace import open_workspace
+
+    return open_workspace(path, **overrides)
+
+
+workspace_option = click.option(
+    "-C", "--workspace", "workspace_path", type=click.Path(file_okay=False, path_type=Path),
+    default=None, help="Workspace folder (default: the nearest one holding leaflets.toml).",
+)
+selection_options = [
+    click.option("-c", "--condition", "conditions", multiple=True, metavar="SLUG",
+                 help="Only this condition (repeatable)."),
+    click.option("-l", "--lang", "languages", multiple=True, metavar="CODE",
+                 help="Only this language (repeatable)."),
+    click.option("-t", "--template", "templates", multiple=True,
+                 type=click.Choice(list(TEMPLATES)), help="Only this template (repeatable)."),
+]
+
+
+def with_selection(function: F) -> F:
+    """Add the --condition, --lang and --template options."""
+    for option in reversed(selection_options):
+        function = option(function)
+    return function
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="leaflets")
+@click.option("-v", "--verbose", is_flag=True, help="Print debugging information.")
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool, quiet: bool) -> None:
+    """Build localized, accessible PDF patient leaflets from condition data.
+
+    A workspace is a folder with leaflets.toml (the clinic and build
+    settings) and data/ (one folder per condition: condition.yaml plus one
+    <lang>.md per language). Start with `leaflets init DIR`.
+    """
+    ctx.obj = {"quiet": quiet}
+    _setup_logging(verbose, quiet)
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    for problem in problems:
+        click.echo(str(problem), err=True)
+
+
+@cli.command()
+@workspace_option
+@with_selection
+@click.option("--paper", type=click.Choice(list(PAPER_SIZES), case_sensitive=False),
+              help=f"Paper size (default: from leaflets.toml, else {DEFAULTS['paper']}).")
+@click.option("--pdf-variant", type=click.Choice(PDF_VARIANTS),
+              help=f"PDF flavour (default: from leaflets.toml, else {DEFAULTS['pdf_variant']}).")
+@click.option("-o", "--output", "output_dir", type=click.Path(file_okay=False),
+              help="Output folder (default: from leaflets.toml, else build/).")
+@click.option("--strict", is_flag=True, help="Fail when there is any warning.")
+@click.pass_context
+@handle_errors
+def build(
+    ctx: click.Context, workspace_path: Path | None, conditions: tuple[str, ...],
+    languages: tuple[str, ...], templates: tuple[str, ...], paper: str | None,
+    pdf_variant: str | None, output_dir: str | None, strict: bool,
+) -> None:
+    """Build PDF leaflets into the output folder.
+
+    Every data file, template and catalog is validated first; a broken
+    condition or language skips only the leaflets it feeds, and files already
+    built are never deleted or left half-written.
+    """
+    from .build import build as run_build
+
+    output = str(Path(output_dir).resolve()) if output_dir else None
+    workspace = _workspace(workspace_path, paper=paper, pdf_variant=pdf_variant, output_dir=output)
+    quiet = ctx.obj["quiet"]
+    root = workspace.root
+
+    def show(outcome: Any) -> None:
+        if outcome.status == "built" and not quiet:
+            shown = outcome.job.output.relative_to(root) if outcome.job.output.is_relative_to(root) \
+                else outcome.job.output
+            click.echo(f"built    {shown}  ({outcome.pages} {'page' if outcome.pages == 1 else 'pages'}, "
+                       f"{_size(outcome.size)})")
+
+    report = run_build(workspace, conditions=conditions, languages=languages,
+                       templates=templates, strict=strict, on_outcome=show)
+    _print_problems(report.problems)
+    for outcome in report.outcomes:
+        if outcome.status in ("failed", "skipped"):
+            click.echo(f"{outcome.status:<8} {outcome.job.name}: {outcome.reason}", err=True)
+    pages = sum(outcome.pages for outcome in report.outcomes)
+    size = sum(outcome.size for outcome in report.outcomes)
+    summary = (f"{report.count('built')} built, {report.count('failed')} failed, "
+               f"{report.count('skipped')} skipped, {report.warnings} warnings; "
+               f"{pages} pages, {_size(size)} in {report.elapsed:.1f} s")
+    if not quiet or not report.ok:
+        click.echo(summary, err=not report.ok)
+    if not report.ok:
+        if strict and report.warnings and not report.count("failed"):
+            click.echo("Error: --strict: warnings count as failures", err=True)
+        sys.exit(1)
+
+
+def _size(size: int) -> str:
+    return f"{size / 1024:.0f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"
+
+
+@cli.command()
+@workspace_option
+@with_selection
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@handle_errors
+def check(workspace_path: Path | None, conditions: tuple[str, ...], languages: tuple[str, ...],
+          templates: tuple[str, ...], strict: bool) -> None:
+    """Validate every data file, template and catalog without rendering PDFs.
+
+    Lists every problem with its file, line and field; exits 1 when any is an
+    error (or, with --strict, a warning).
+    """
+    from .build import check as run_check
+
+    workspace = _workspace(workspace_path)
+    problems = run_check(workspace, conditions=conditions, languages=languages, templates=templates)
+    _print_problems(problems)
+    errors = sum(1 for problem in problems if problem.is_error)
+    warnings = len(problems) - errors
+    click.echo(f"{errors} errors, {warnings} warnings")
+    if errors or (strict and warnings):
+        sys.exit(1)
+
+
+@cli.command("list")
+@workspace_option
+@with_selection
+@handle_errors
+def list_command(workspace_path: Path | None, conditions: tuple[str, ...],
+                 languages: tuple[str, ...], templates: tuple[str, ...]) -> None:
+    """List conditions × languages × templates: what can be built and what is missing."""
+    from .build import load_project, plan
+
+    workspace = _workspace(workspace_path)
+    project = load_project(workspace, conditions=conditions, languages=languages, templates=templates)
+    jobs, blocked = plan(project)
+    rows = [(job, "ready", "") for job in jobs]
+    rows += [(outcome.job, "missing" if outcome.status == "skipped" else "blocked", outcome.reason)
+             for outcome in blocked]
+    rows.sort(key=lambda row: (row[0].condition, row[0].lang, row[0].template))
+    width = max((len(row[0].name) for row in rows), default=10)
+    for job, status, reason in rows:
+        line = f"{job.name:<{width}}  {status:<8} {job.output.name}"
+        click.echo(line if not reason else f"{job.name:<{width}}  {status:<8} {reason}")
+    for condition in project.conditions:
+        for problem in condition.problems:
+            if not problem.is_error and problem.field and problem.field.startswith("sections."):
+                click.echo(f"{condition.slug}: {problem}")
+    ready = len(jobs)
+    click.echo(f"{ready} of {len(rows)} outputs can be built")
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@handle_errors
+def init(directory: Path) -> None:
+    """Create a workspace in DIRECTORY with the demo clinic and condition."""
+    from .workspace import init_workspace
+
+    for path in init_workspace(directory):
+        click.echo(f"created  {path}")
+    click.echo(f"Next: edit {directory / 'leaflets.toml'}, then run `leaflets build -C {directory}`")
+
+
+@cli.group()
+def i18n() -> None:
+    """Keep the translation catalogs of the templates up to date.
+
+    Workflow: after changing template text run `leaflets i18n update`,
+    translate the new entries in locales/<lang>/LC_MESSAGES/messages.po, and
+    build (catalogs are compiled by the build; `compile` writes .mo files for
+    other tools). A new language: `leaflets i18n init <lang>`.
+    """
+
+
+def _locales(workspace: Any) -> Path:
+    return Path(workspace.root) / "locales"
+
+
+@i18n.command("update")
+@workspace_option
+@handle_errors
+def i18n_update(workspace_path: Path | None) -> None:
+    """Extract template messages into messages.pot and merge them into every .po."""
+    from .i18n import update_catalogs
+
+    workspace = _workspace(workspace_path)
+    for path in update_catalogs(_locales(workspace), workspace.search_path("templates"),
+                                root=workspace.root):
+        click.echo(f"wrote    {path.relative_to(workspace.root)}")
+
+
+@i18n.command("init")
+@workspace_option
+@click.argument("lang")
+@handle_errors
+def i18n_init(workspace_path: Path | None, lang: str) -> None:
+    """Create the catalog for a new language LANG (then add it to leaflets.toml)."""
+    from .config import validate_language
+    from .i18n import init_catalog
+
+    reason = validate_language(lang)
+    if reason:
+        raise LeafletsError(reason)
+    workspace = _workspace(workspace_path)
+    path = init_catalog(_locales(workspace), lang, workspace.search_path("templates"),
+                        root=workspace.root)
+    click.echo(f"wrote    {path.relative_to(workspace.root)}")
+
+
+@i18n.command("compile")
+@workspace_option
+@handle_errors
+def i18n_compile(workspace_path: Path | None) -> None:
+    """Compile every .po catalog into a .mo file beside it."""
+    from .i18n import compile_catalogs
+
+    workspace = _workspace(workspace_path)
+    for path in compile_catalogs(_locales(workspace), root=workspace.root):
+        click.echo(f"wrote    {path.relative_to(workspace.root)}")

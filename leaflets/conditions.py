@@ -1,0 +1,431 @@
+"""Load and validate condition data: shared metadata plus one content file per language."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from . import markdown
+from .config import validate_language
+from .exceptions import Problem, display_path
+from .yaml_loader import LineDict, LineList, load_yaml
+
+METADATA_NAME = "condition.yaml"
+
+#: Section keys shared by every language, in the order a leaflet prints them.
+SECTION_KEYS = (
+    "what_it_is",
+    "symptoms",
+    "causes",
+    "diagnosis",
+    "treatment",
+    "living_with",
+    "get_help",
+    "specialist",
+)
+
+_SLUG_RE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+_ICD10_RE = re.compile(r"[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?")
+_SECTION_RE = re.compile(r"^##(?!#)\s*(.*?)\s*$")
+_FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?$\n?", re.S | re.M)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A published page the content was written from."""
+
+    title: str
+    url: str = ""
+    publisher: str = ""
+    language: str = ""
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What a condition has once, whatever the language."""
+
+    slug: str
+    specialty: str
+    icd10: str
+    version: str
+    last_reviewed: datetime.date
+    next_review: datetime.date
+    owner: str
+    reviewer: str
+    sources: tuple[Source, ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of content, rendered to HTML."""
+
+    key: str
+    html: Markup
+    line: int
+
+
+@dataclass(frozen=True)
+class Content:
+    """A condition's content in one language."""
+
+    lang: str
+    path: Path
+    title: str
+    summary: Markup
+    key_points: tuple[Markup, ...]
+    next_steps: tuple[Markup, ...]
+    sections: dict[str, Section]
+
+
+@dataclass
+class Condition:
+    """A condition folder: its metadata, its languages, and what is wrong with it."""
+
+    slug: str
+    folder: Path
+    metadata: Metadata | None = None
+    contents: dict[str, Content] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        """Return the problems that stop this condition from building."""
+        return [problem for problem in self.problems if problem.is_error]
+
+    def files(self) -> list[Path]:
+        """Return every data file this condition is made of."""
+        return sorted(path for path in self.folder.iterdir() if path.is_file())
+
+
+class _Fields:
+    """Typed field access on a LineDict that records a Problem per bad field."""
+
+    def __init__(self, data: LineDict, path: str, problems: list[Problem], prefix: str = ""):
+        self.data = data
+        self.path = path
+        self.problems = problems
+        self.prefix = prefix
+
+    def report(self, key: str, message: str, line: int | None = None) -> None:
+        self.problems.append(Problem(
+            self.path, line if line is not None else self.data.line_of(key),
+            self.prefix + key, message,
+        ))
+
+    def text(self, key: str, *, required: bool = True, hint: str = "") -> str:
+        value = self.data.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                self.report(key, "is required" + (f" ({hint})" if hint else ""))
+            return ""
+        if not isinstance(value, str):
+            self.report(key, f"must be text, not {_describe(value)}" + (f"; {hint}" if hint else ""))
+            return ""
+        return value.strip()
+
+    def date(self, key: str) -> datetime.date | None:
+        value = self.data.get(key)
+        if value is None:
+            self.report(key, "is required (a date like 2026-11-22)")
+            return None
+        if isinstance(value, datetime.datetime) or not isinstance(value, datetime.date):
+            self.report(key, f"{value!s} is not a date in YYYY-MM-DD format (like 2026-11-22)")
+            return None
+        return value
+
+    def text_list(self, key: str) -> list[tuple[str, int]]:
+        value = self.data.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, LineList):
+            self.report(key, f"must be a list of short lines, not {_describe(value)}")
+            return []
+        items = []
+        for index, item in enumerate(value):
+            if not isinstance(item, str) or not item.strip():
+                self.report(f"{key}[{index}]", "must be a line of text", value.line_of(index))
+            else:
+                items.append((item.strip(), value.line_of(index)))
+        return items
+
+    def unknown(self, allowed: tuple[str, ...]) -> None:
+        for key in self.data:
+            if key not in allowed:
+                self.report(key, f"unknown key (expected one of: {', '.join(allowed)})")
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, list | LineList):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, bool):
+        return f"{value!r} (a yes/no value)"
+    if isinstance(value, int | float):
+        return f"the number {value!r}"
+    return repr(value)
+
+
+_METADATA_KEYS = (
+    "id", "specialty", "icd10", "version", "last_reviewed", "next_review",
+    "owner", "reviewer", "sources",
+)
+_SOURCE_KEYS = ("title", "url", "publisher", "language")
+_CONTENT_KEYS = ("title", "summary", "key_points", "next_steps")
+
+
+def load_metadata(path: Path, *, root: Path, slug: str) -> tuple[Metadata | None, list[Problem]]:
+    """Load ``condition.yaml``; return the metadata (None if unusable) and its problems."""
+    shown = display_path(path, root)
+    problems: list[Problem] = []
+    text, read_problem = _read_text(path, shown)
+    if read_problem:
+        return None, [read_problem]
+    data, yaml_problems = load_yaml(text, shown)
+    problems.extend(yaml_problems)
+    if yaml_problems and data is None:
+        return None, problems
+    if not isinstance(data, LineDict):
+        return None, [Problem(shown, 1, None, "must be a mapping of keys to values")]
+    fields = _Fields(data, shown, problems)
+    fields.unknown(_METADATA_KEYS)
+    declared = fields.text("id", hint=f"the folder name, {slug!r}")
+    if declared and declared != slug:
+        fields.report("id", f"{declared!r} does not match the folder name {slug!r}")
+    specialty = fields.text("specialty")
+    icd10 = fields.text("icd10", required=False)
+    if icd10 and not _ICD10_RE.fullmatch(icd10):
+        fields.report("icd10", f"{icd10!r} is not an ICD-10 code like 'G51.3'")
+    version = fields.text("version", hint='quote it, like version: "1.0"')
+    last_reviewed = fields.date("last_reviewed")
+    next_review = fields.date("next_review")
+    if last_reviewed and next_review and next_review <= last_reviewed:
+        fields.report("next_review", f"{next_review} must come after last_reviewed ({last_reviewed})")
+    owner = fields.text("owner")
+    reviewer = fields.text("reviewer", required=False)
+    sources = _load_sources(data, fields)
+    if problems:
+        return None, problems
+    assert last_reviewed and next_review
+    return Metadata(
+        slug=slug, specialty=specialty, icd10=icd10, version=version,
+        last_reviewed=last_reviewed, next_review=next_review, owner=owner,
+        reviewer=reviewer, sources=tuple(sources),
+    ), problems
+
+
+def _load_sources(data: LineDict, fields: _Fields) -> list[Source]:
+    value = data.get("sources")
+    if not isinstance(value, LineList) or not value:
+        fields.report("sources", "is required: a list of the pages this content was written from")
+        return []
+    sources = []
+    for index, item in enumerate(value):
+        if not isinstance(item, LineDict):
+            fields.report(f"sources[{index}]", "must be a mapping with a title and a url",
+                          value.line_of(index))
+            continue
+        source_fields = _Fields(item, fields.path, fields.problems, f"sources[{index}].")
+        source_fields.unknown(_SOURCE_KEYS)
+        title = source_fields.text("title")
+        url = source_fields.text("url", required=False)
+        if url and not url.startswith(("http://", "https://")):
+            source_fields.report("url", f"{url!r} must start with http:// or https://")
+        language = source_fields.text("language", required=False)
+        if language and (reason := validate_language(language)):
+            source_fields.report("language", reason)
+        sources.append(Source(
+            title=title, url=url, publisher=source_fields.text("publisher", required=False),
+            language=language,
+        ))
+    return sources
+
+
+def load_content(path: Path, *, root: Path, lang: str) -> tuple[Content | None, list[Problem]]:
+    """Load one language's ``<lang>.md``: YAML front matter, then ``## key`` sections."""
+    shown = display_path(path, root)
+    text, read_problem = _read_text(path, shown)
+    if read_problem:
+        return None, [read_problem]
+    match = _FRONT_MATTER_RE.match(text)
+    if not match:
+        return None, [Problem(
+            shown, 1, None,
+            "must start with front matter: a line '---', the title and summary, and '---'",
+        )]
+    problems: list[Problem] = []
+    data, yaml_problems = load_yaml(match.group(1), shown, line_offset=1)
+    problems.extend(yaml_problems)
+    if data is None and yaml_problems:
+        return None, problems
+    if not isinstance(data, LineDict):
+        return None, [Problem(shown, 2, None, "front matter must be a mapping of keys to values")]
+    fields = _Fields(data, shown, problems)
+    fields.unknown(_CONTENT_KEYS)
+    title = fields.text("title")
+    base_dir = path.parent
+
+    def inline(key: str, value: str, line: int) -> Markup:
+        html, found = markdown.render_inline(
+            value, path=shown, field=key, line=line, base_dir=base_dir, root=root)
+        problems.extend(found)
+        return html
+
+    summary = inline("summary", fields.text("summary"), data.line_of("summary"))
+    key_points = tuple(
+        inline(f"key_points[{index}]", value, line)
+        for index, (value, line) in enumerate(fields.text_list("key_points"))
+    )
+    next_steps = tuple(
+        inline(f"next_steps[{index}]", value, line)
+        for index, (value, line) in enumerate(fields.text_list("next_steps"))
+    )
+    body_first_line = text.count("\n", 0, match.end()) + 1
+    sections = _load_sections(
+        text[match.end():], shown=shown, first_line=body_first_line,
+        base_dir=base_dir, root=root, problems=problems,
+    )
+    if any(problem.is_error for problem in problems):
+        return None, problems
+    return Content(
+        lang=lang, path=path, title=title, summary=summary, key_points=key_points,
+        next_steps=next_steps, sections=sections,
+    ), problems
+
+
+def _load_sections(
+    body: str, *, shown: str, first_line: int, base_dir: Path, root: Path,
+    problems: list[Problem],
+) -> dict[str, Section]:
+    """Split the body at ``## key`` lines and render each section's Markdown."""
+    chunks: list[tuple[str, int, list[str]]] = []
+    preamble: list[tuple[int, str]] = []
+    for number, line in enumerate(body.splitlines(), start=first_line):
+        heading = _SECTION_RE.match(line)
+        if heading:
+            chunks.append((heading.group(1), number, []))
+        elif chunks:
+            chunks[-1][2].append(line)
+        elif line.strip():
+            preamble.append((number, line))
+    if preamble:
+        problems.append(Problem(
+            shown, preamble[0][0], None,
+            "text before the first section; start each section with a line like '## symptoms'",
+        ))
+    sections: dict[str, Section] = {}
+    for key, line, lines in chunks:
+        field_name = f"sections.{key}"
+        if key not in SECTION_KEYS:
+            problems.append(Problem(
+                shown, line, field_name,
+                f"unknown section key {key!r} (expected one of: {', '.join(SECTION_KEYS)})",
+            ))
+            continue
+        if key in sections:
+            problems.append(Problem(
+                shown, line, field_name,
+                f"section given twice (first at line {sections[key].line})",
+            ))
+            continue
+        source = "\n".join(lines)
+        if not source.strip():
+            problems.append(Problem(shown, line, field_name, "section is empty"))
+            continue
+        html, found = markdown.render_block(
+            source, path=shown, field=field_name, first_line=line + 1,
+            base_dir=base_dir, root=root,
+        )
+        problems.extend(found)
+        sections[key] = Section(key=key, html=html, line=line)
+    return sections
+
+
+def _read_text(path: Path, shown: str) -> tuple[str, Problem | None]:
+    try:
+        return path.read_text(encoding="utf-8"), None
+    except UnicodeDecodeError as error:
+        return "", Problem(shown, None, None, f"not UTF-8 text ({error.reason} at byte {error.start})")
+    except OSError as error:
+        return "", Problem(shown, None, None, f"cannot be read ({error.strerror})")
+
+
+def load_condition(folder: Path, *, root: Path, languages: tuple[str, ...]) -> Condition:
+    """Load one condition folder; problems are recorded on the result, never raised."""
+    condition = Condition(slug=folder.name, folder=folder)
+    shown_folder = display_path(folder, root)
+    if not _SLUG_RE.fullmatch(folder.name):
+        condition.problems.append(Problem(
+            shown_folder, None, None,
+            "folder name must be a lowercase slug like 'hemifacial-spasm'",
+        ))
+        return condition
+    metadata_path = folder / METADATA_NAME
+    if not metadata_path.is_file():
+        condition.problems.append(Problem(
+            display_path(metadata_path, root), None, None,
+            "is missing: every condition needs its metadata file",
+        ))
+    else:
+        condition.metadata, found = load_metadata(metadata_path, root=root, slug=folder.name)
+        condition.problems.extend(found)
+    for path in sorted(folder.glob("*.md")):
+        lang = path.stem
+        reason = validate_language(lang)
+        if reason:
+            condition.problems.append(Problem(
+                display_path(path, root), None, None,
+                f"file name must be a language code plus .md: {reason}",
+            ))
+            continue
+        content, found = load_content(path, root=root, lang=lang)
+        condition.problems.extend(found)
+        if content is not None:
+            condition.contents[lang] = content
+    _compare_languages(condition, root=root, languages=languages)
+    return condition
+
+
+def _compare_languages(condition: Condition, *, root: Path, languages: tuple[str, ...]) -> None:
+    """Warn about configured languages without content and sections some languages lack."""
+    for lang in languages:
+        if lang not in condition.contents and not (condition.folder / f"{lang}.md").exists():
+            condition.problems.append(Problem(
+                display_path(condition.folder / f"{lang}.md", root), None, None,
+                f"is missing: {condition.slug} has no content in {lang!r}",
+                severity="warning",
+            ))
+    present = {lang: set(content.sections) for lang, content in condition.contents.items()}
+    for lang, content in condition.contents.items():
+        for key in SECTION_KEYS:
+            others = sorted(other for other, keys in present.items() if key in keys)
+            if key not in content.sections and others:
+                condition.problems.append(Problem(
+                    display_path(content.path, root), None, f"sections.{key}",
+                    f"section is missing (present in: {', '.join(others)})",
+                    severity="warning",
+                ))
+
+
+def load_conditions(
+    data_dir: Path, *, root: Path, languages: tuple[str, ...], only: tuple[str, ...] = (),
+) -> tuple[list[Condition], list[Problem]]:
+    """Load every condition folder under *data_dir* (or only those named)."""
+    if not data_dir.is_dir():
+        return [], [Problem(display_path(data_dir, root), None, None, "data folder does not exist")]
+    folders = sorted(path for path in data_dir.iterdir() if path.is_dir()
+                     and not path.name.startswith((".", "_")))
+    problems = []
+    if only:
+        names = {folder.name for folder in folders}
+        problems = [
+            Problem(display_path(data_dir / name, root), None, None, "no such condition")
+            for name in only if name not in names
+        ]
+        folders = [folder for folder in folders if folder.name in only]
+    return [load_condition(folder, root=root, languages=languages) for folder in folders], problems

@@ -1,0 +1,272 @@
+"""Load and validate the workspace configuration, leaflets.toml."""
+
+from __future__ import annotations
+
+import re
+import string
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+
+from .exceptions import ConfigError, Problem
+
+CONFIG_NAME = "leaflets.toml"
+
+#: Paper sizes a leaflet can be printed on, as CSS ``@page size`` values.
+PAPER_SIZES = {"A4": "A4", "Letter": "letter"}
+
+#: PDF variants WeasyPrint can write for us. PDF/UA-1 is the default because a
+#: patient leaflet must be readable with a screen reader; PDF/A-xa variants are
+#: tagged too, for archives that ask for PDF/A.
+PDF_VARIANTS = ("pdf/ua-1", "pdf/ua-2", "pdf/a-2a", "pdf/a-3a", "pdf/a-2u", "pdf/a-3u")
+
+#: What each kind of output is: its template file and the most pages it may take.
+TEMPLATES: dict[str, dict[str, Any]] = {
+    "leaflet": {"file": "leaflet.html", "max_pages": 4, "label": "patient leaflet"},
+    "handout": {"file": "handout.html", "max_pages": 1, "label": "clinic handout"},
+}
+
+#: One table of defaults for the CLI, the Python API and leaflets.toml.
+DEFAULTS: dict[str, Any] = {
+    "languages": ["en"],
+    "paper": "A4",
+    "output_dir": "build",
+    "filename": "{condition}.{lang}.{template}.pdf",
+    "pdf_variant": "pdf/ua-1",
+    "templates": list(TEMPLATES),
+    "data_dir": "data",
+}
+
+FILENAME_FIELDS = {"condition", "lang", "template", "version"}
+_CLINIC_FIELDS = ("name", "department", "address", "phone", "email", "website", "logo")
+_REQUIRED_CLINIC_FIELDS = ("name",)
+
+
+@dataclass(frozen=True)
+class Clinic:
+    """The clinic whose name and contacts go on every leaflet."""
+
+    name: str
+    department: str = ""
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    website: str = ""
+    logo: Path | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated workspace configuration."""
+
+    root: Path
+    path: Path
+    clinic: Clinic
+    languages: tuple[str, ...]
+    paper: str
+    output_dir: Path
+    filename: str
+    pdf_variant: str
+    templates: tuple[str, ...]
+    data_dir: Path
+    raw_text: str = field(repr=False, default="")
+
+    def output_name(self, *, condition: str, lang: str, template: str, version: str) -> str:
+        """Return the output file name for one leaflet."""
+        return self.filename.format(
+            condition=condition, lang=lang, template=template, version=version
+        )
+
+
+def find_line(text: str, table: str, key: str) -> int | None:
+    """Return the line of ``key = …`` inside ``[table]`` of a TOML text."""
+    current = ""
+    key_re = re.compile(rf"^\s*(?:{re.escape(key)}|\"{re.escape(key)}\")\s*=")
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = re.match(r"^\s*\[\s*([^\]]+?)\s*\]", line)
+        if header:
+            current = header.group(1)
+            if not key and current == table:
+                return number
+            continue
+        if current == table and key and key_re.match(line):
+            return number
+    return None
+
+
+def validate_language(code: str) -> str | None:
+    """Return why *code* is not a language Babel knows, or None when it is."""
+    if not isinstance(code, str) or not re.fullmatch(r"[a-z]{2,3}(_[A-Z]{2})?", code):
+        return f"{code!r} is not a language code like 'en' or 'pt_BR'"
+    try:
+        Locale.parse(code)
+    except (UnknownLocaleError, ValueError):
+        return f"unknown language code {code!r}"
+    return None
+
+
+def load_config(root: Path, **overrides: Any) -> Config:
+    """Read ``leaflets.toml`` in *root*, apply *overrides*, and validate it all.
+
+    Every problem is collected and raised together in one ConfigError.
+    """
+    root = root.resolve()
+    path = root / CONFIG_NAME
+    shown = CONFIG_NAME
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{shown}: not found in {root} (run `leaflets init` to create a workspace)"
+        ) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{shown}: not UTF-8 text ({error.reason})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        match = re.search(r"\(at line (\d+), column \d+\)", str(error))
+        line = int(match.group(1)) if match else None
+        reason = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(error))
+        raise ConfigError(
+            problems=[Problem(shown, line, None, f"invalid TOML: {reason}")]
+        ) from None
+
+    problems: list[Problem] = []
+
+    def report(table: str, key: str, message: str) -> None:
+        problems.append(Problem(shown, find_line(text, table, key), f"{table}.{key}", message))
+
+    for table in data:
+        if table not in ("clinic", "build"):
+            problems.append(
+                Problem(shown, find_line(text, table, ""), table,
+                        "unknown table (expected [clinic] and [build])")
+            )
+
+    clinic_data = data.get("clinic", {})
+    clinic_values: dict[str, Any] = {}
+    if not isinstance(clinic_data, dict):
+        problems.append(Problem(shown, None, "clinic", "must be a table"))
+        clinic_data = {}
+    for key, value in clinic_data.items():
+        if key not in _CLINIC_FIELDS:
+            report("clinic", key, f"unknown key (expected one of: {', '.join(_CLINIC_FIELDS)})")
+        elif not isinstance(value, str):
+            report("clinic", key, f"must be a string, not {value!r}")
+        else:
+            clinic_values[key] = value.strip()
+    for key in _REQUIRED_CLINIC_FIELDS:
+        if not clinic_values.get(key):
+            problems.append(
+                Problem(shown, find_line(text, "clinic", ""), f"clinic.{key}",
+                        "is required: the clinic's name is printed on every leaflet")
+            )
+    logo: Path | None = None
+    if clinic_values.get("logo"):
+        logo = (root / clinic_values["logo"]).resolve()
+        if not logo.is_relative_to(root):
+            report("clinic", "logo", f"{clinic_values['logo']!r} is outside the workspace")
+            logo = None
+        elif not logo.is_file():
+            report("clinic", "logo", f"file {clinic_values['logo']!r} does not exist")
+            logo = None
+    clinic_values["logo"] = logo
+
+    build_data = data.get("build", {})
+    if not isinstance(build_data, dict):
+        problems.append(Problem(shown, None, "build", "must be a table"))
+        build_data = {}
+    for key in build_data:
+        if key not in DEFAULTS:
+            report("build", key, f"unknown key (expected one of: {', '.join(DEFAULTS)})")
+    options = {**DEFAULTS, **build_data}
+    options.update({key: value for key, value in overrides.items() if value is not None})
+
+    languages = options["languages"]
+    if not isinstance(languages, list) or not languages:
+        report("build", "languages", "must be a non-empty list of language codes")
+        languages = []
+    for code in languages:
+        reason = validate_language(code)
+        if reason:
+            report("build", "languages", reason)
+
+    paper = options["paper"]
+    paper_names = {name.lower(): name for name in PAPER_SIZES}
+    if not isinstance(paper, str) or paper.lower() not in paper_names:
+        report("build", "paper", f"{paper!r} is not one of: {', '.join(PAPER_SIZES)}")
+        paper = DEFAULTS["paper"]
+    else:
+        paper = paper_names[paper.lower()]
+
+    variant = options["pdf_variant"]
+    if variant not in PDF_VARIANTS:
+        report("build", "pdf_variant", f"{variant!r} is not one of: {', '.join(PDF_VARIANTS)}")
+
+    templates = options["templates"]
+    if not isinstance(templates, list) or not templates:
+        report("build", "templates", "must be a non-empty list of template names")
+        templates = []
+    for name in templates:
+        if name not in TEMPLATES:
+            report("build", "templates",
+                   f"unknown template {name!r} (expected one of: {', '.join(TEMPLATES)})")
+
+    filename = options["filename"]
+    problems.extend(
+        Problem(shown, find_line(text, "build", "filename"), "build.filename", message)
+        for message in _filename_problems(filename)
+    )
+
+    for key in ("output_dir", "data_dir"):
+        if not isinstance(options[key], str) or not options[key].strip():
+            report("build", key, "must be a folder path")
+            options[key] = DEFAULTS[key]
+
+    if problems:
+        raise ConfigError(problems=problems)
+
+    return Config(
+        root=root,
+        path=path,
+        clinic=Clinic(**clinic_values),
+        languages=tuple(languages),
+        paper=paper,
+        output_dir=(root / options["output_dir"]).resolve(),
+        filename=filename,
+        pdf_variant=variant,
+        templates=tuple(templates),
+        data_dir=(root / options["data_dir"]).resolve(),
+        raw_text=text,
+    )
+
+
+def _filename_problems(pattern: Any) -> list[str]:
+    """Return why *pattern* cannot name one distinct PDF per leaflet."""
+    if not isinstance(pattern, str):
+        return [f"must be a string, not {pattern!r}"]
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None}
+    except ValueError as error:
+        return [f"{pattern!r} is not a valid pattern ({error})"]
+    problems = []
+    unknown = names - FILENAME_FIELDS
+    if unknown:
+        problems.append(
+            f"unknown placeholder {{{sorted(unknown)[0]}}} in {pattern!r} "
+            f"(expected: {', '.join('{' + n + '}' for n in sorted(FILENAME_FIELDS))})"
+        )
+    missing = {"condition", "lang", "template"} - names
+    if missing:
+        problems.append(
+            f"{pattern!r} must contain {{condition}}, {{lang}} and {{template}} "
+            "so that every leaflet gets its own file"
+        )
+    if not pattern.endswith(".pdf"):
+        problems.append(f"{pattern!r} must end with .pdf")
+    if "/" in pattern or "\\" in pattern:
+        problems.append(f"{pattern!r} must be a file name, not a path")
+    return problems

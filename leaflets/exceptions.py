@@ -1,0 +1,77 @@
+"""Define the exception tree and the problem records that errors carry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """Describe one thing wrong with one input file, where the parser knows it."""
+
+    path: str
+    line: int | None
+    field: str | None
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        where = self.path if self.line is None else f"{self.path}:{self.line}"
+        what = f"{self.field}: {self.message}" if self.field else self.message
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{where}: {prefix}{what}"
+
+    @property
+    def is_error(self) -> bool:
+        """Tell whether this problem stops the output it belongs to."""
+        return self.severity == "error"
+
+
+def display_path(path: Path, root: Path | None) -> str:
+    """Return *path* relative to *root* when it lies inside it, for messages."""
+    if root is not None:
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return str(path)
+
+
+class LeafletsError(Exception):
+    """Base class of every error that leaflets reports to a user."""
+
+    exit_code = 1
+
+    def __init__(self, message: str = "", problems: Iterable[Problem] = ()) -> None:
+        self.problems = tuple(problems)
+        if not message:
+            message = "\n".join(str(problem) for problem in self.problems)
+        super().__init__(message)
+
+
+class ConfigError(LeafletsError):
+    """The workspace configuration (leaflets.toml) is missing or invalid."""
+
+    exit_code = 2
+
+
+class DataError(LeafletsError):
+    """A condition's metadata or content file is invalid."""
+
+
+class TemplateError(LeafletsError):
+    """A template cannot be loaded, compiled or rendered."""
+
+
+class CatalogError(LeafletsError):
+    """A translation catalog is missing or invalid."""
+
+
+class RenderError(LeafletsError):
+    """WeasyPrint could not turn a leaflet into a PDF, or refused a resource."""
+
+
+class ImportSourceError(LeafletsError):
+    """A page given to `leaflets import` cannot be read or understood."""

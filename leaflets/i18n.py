@@ -1,0 +1,190 @@
+"""Load translation catalogs, format dates per locale, and keep the catalogs up to date."""
+
+from __future__ import annotations
+
+import datetime
+import gettext
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import PoFileError, read_po, write_po
+
+from .exceptions import CatalogError, Problem, display_path
+
+DOMAIN = "messages"
+PROJECT = "leaflets"
+#: Extraction options for the Jinja2 extractor, the same as babel.cfg says.
+JINJA_OPTIONS = {"extensions": "jinja2.ext.i18n", "trimmed": "true", "newstyle_gettext": "true"}
+
+
+def catalog_path(locales_dir: Path, lang: str) -> Path:
+    """Return where the .po catalog for *lang* lives under *locales_dir*."""
+    return locales_dir / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def text_direction(lang: str) -> str:
+    """Return 'rtl' or 'ltr' for the script *lang* is written in."""
+    return "rtl" if Locale.parse(lang).character_order == "right-to-left" else "ltr"
+
+
+def long_date(value: datetime.date, lang: str) -> str:
+    """Format *value* as a long date in *lang*, like '22 novembre 2026'."""
+    return format_date(value, format="long", locale=lang)
+
+
+@dataclass(frozen=True)
+class LoadedCatalog:
+    """A catalog compiled in memory, and the warnings found while loading it."""
+
+    lang: str
+    path: Path | None
+    translations: gettext.NullTranslations
+    warnings: tuple[Problem, ...]
+
+
+def find_catalog(search_path: Iterable[Path], lang: str) -> Path | None:
+    """Return the first .po for *lang* along *search_path*, or None."""
+    for folder in search_path:
+        candidate = catalog_path(folder, lang)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_catalog(
+    search_path: list[Path], lang: str, *, root: Path, expected: Iterable[str] = (),
+) -> LoadedCatalog:
+    """Read and compile the catalog for *lang*; raise CatalogError when unusable.
+
+    *expected* is the set of message ids the templates use: ids missing from
+    the catalog or left untranslated are reported as warnings, since the
+    leaflet would show English text there.
+    """
+    path = find_catalog(search_path, lang)
+    if path is None:
+        where = display_path(catalog_path(search_path[0], lang), root) if search_path else lang
+        raise CatalogError(problems=[Problem(
+            where, None, None,
+            f"translation catalog for {lang!r} is missing "
+            f"(run `leaflets i18n init {lang}` to create it)",
+        )])
+    shown = display_path(path, root)
+    try:
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale=lang, abort_invalid=True)
+    except PoFileError as error:
+        raise CatalogError(problems=[Problem(shown, error.lineno, None, f"invalid catalog: {error}")]) from None
+    except (ValueError, UnicodeDecodeError) as error:
+        raise CatalogError(problems=[Problem(shown, None, None, f"invalid catalog: {error}")]) from None
+
+    errors: list[Problem] = []
+    warnings: list[Problem] = []
+    for message, message_errors in catalog.check():
+        line = message.lineno or None
+        errors.extend(Problem(shown, line, f"msgid {message.id!r}", str(error)) for error in message_errors)
+    if errors:
+        raise CatalogError(problems=errors)
+    for message_id in sorted(set(expected)):
+        message = catalog.get(message_id)
+        if message is None:
+            warnings.append(Problem(
+                shown, None, f"msgid {message_id!r}",
+                "not in the catalog (run `leaflets i18n update`)", severity="warning",
+            ))
+        elif not message.string or message.fuzzy:
+            state = "marked fuzzy" if message.fuzzy else "not translated"
+            warnings.append(Problem(
+                shown, message.lineno or None, f"msgid {message_id!r}",
+                f"{state}; the leaflet will show the English text", severity="warning",
+            ))
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return LoadedCatalog(lang, path, gettext.GNUTranslations(buffer), tuple(warnings))
+
+
+def extract_messages(template_dirs: Iterable[Path]) -> Catalog:
+    """Extract every translatable message from the templates into a template catalog."""
+    template = Catalog(project=PROJECT, fuzzy=False, header_comment="# Messages of the leaflets templates.")
+    for folder in template_dirs:
+        for filename, lineno, message, comments, context in extract_from_dir(
+            folder, method_map=[("**.html", "jinja2")], options_map={"**.html": JINJA_OPTIONS},
+        ):
+            path = (folder / filename).as_posix()
+            template.add(message, None, [(path, lineno)], auto_comments=comments, context=context)
+    return template
+
+
+def message_ids(template_dirs: Iterable[Path]) -> set[str]:
+    """Return the ids of the messages the templates use."""
+    return {str(message.id) for message in extract_messages(template_dirs) if message.id}
+
+
+def _write_po_atomic(path: Path, catalog: Catalog) -> None:
+    from .output import atomic_write
+
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, width=88, sort_output=False, omit_header=False)
+    atomic_write(path, buffer.getvalue())
+
+
+def update_catalogs(locales_dir: Path, template_dirs: list[Path], *, root: Path) -> list[Path]:
+    """Write messages.pot and merge it into every language's .po; return files written."""
+    template = extract_messages(template_dirs)
+    for message in template:
+        # Keep file references relative to the workspace so catalogs diff cleanly.
+        message.locations = [
+            (display_path(Path(path), root), line) for path, line in message.locations
+        ]
+    written = [locales_dir / f"{DOMAIN}.pot"]
+    _write_po_atomic(written[0], template)
+    for po_path in sorted(locales_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        lang = po_path.parent.parent.name
+        with po_path.open("rb") as handle:
+            catalog = read_po(handle, locale=lang)
+        catalog.update(template, update_header_comment=False)
+        _write_po_atomic(po_path, catalog)
+        written.append(po_path)
+    return written
+
+
+def init_catalog(locales_dir: Path, lang: str, template_dirs: list[Path], *, root: Path) -> Path:
+    """Create the .po catalog for a new language from the templates' messages."""
+    path = catalog_path(locales_dir, lang)
+    if path.exists():
+        raise CatalogError(f"{display_path(path, root)}: already exists; use `leaflets i18n update`")
+    template = extract_messages(template_dirs)
+    catalog = Catalog(locale=lang, project=PROJECT, fuzzy=False)
+    catalog.update(template)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_po_atomic(path, catalog)
+    return path
+
+
+def compile_catalogs(locales_dir: Path, *, root: Path) -> list[Path]:
+    """Compile every .po under *locales_dir* into a .mo beside it; return files written."""
+    from .output import atomic_write
+
+    written = []
+    for po_path in sorted(locales_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
+        lang = po_path.parent.parent.name
+        try:
+            with po_path.open("rb") as handle:
+                catalog = read_po(handle, locale=lang, abort_invalid=True)
+        except PoFileError as error:
+            raise CatalogError(problems=[Problem(
+                display_path(po_path, root), error.lineno, None, f"invalid catalog: {error}",
+            )]) from None
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog)
+        mo_path = po_path.with_suffix(".mo")
+        atomic_write(mo_path, buffer.getvalue())
+        written.append(mo_path)
+    return written

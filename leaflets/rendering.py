@@ -1,0 +1,105 @@
+"""Turn a leaflet's HTML into PDF bytes with WeasyPrint, loading only workspace files."""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import weasyprint
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+from .exceptions import RenderError
+
+logger = logging.getLogger(__name__)
+
+
+class RefusedResource(FatalURLFetchingError):
+    """A leaflet asked for a resource outside the workspace; rendering stops."""
+
+
+class WorkspaceFetcher(URLFetcher):  # type: ignore[misc]
+    """Serve ``file:`` URLs inside the allowed folders, and refuse everything else.
+
+    Raising a FatalURLFetchingError (not a plain exception) matters:
+    WeasyPrint turns other fetch errors into a warning and prints the leaflet
+    without the image, which is not acceptable for a patient leaflet.
+    """
+
+    def __init__(self, allowed_roots: list[Path]) -> None:
+        super().__init__()
+        self.allowed_roots = [root.resolve() for root in allowed_roots]
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        parts = urlsplit(url)
+        if parts.scheme != "file":
+            raise RefusedResource(
+                f"refused to load {url!r}: leaflets only uses files inside the workspace"
+            )
+        path = Path(unquote(parts.path)).resolve()
+        if not any(path.is_relative_to(root) for root in self.allowed_roots):
+            raise RefusedResource(
+                f"refused to load {url!r}: the file is outside the workspace"
+            )
+        try:
+            body = path.read_bytes()
+        except OSError as error:
+            raise RefusedResource(f"cannot load {url!r}: {error.strerror}") from None
+        content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        response = URLFetcherResponse(url, body, {"Content-Type": content_type})
+        if content_type.startswith("text/"):
+            response.headers.set_param("charset", "utf-8")
+        return response
+
+
+class _Collector(logging.Handler):
+    """Keep WeasyPrint's warnings about one leaflet, to re-log them with its name."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered PDF and what is worth knowing about it."""
+
+    pdf: bytes
+    pages: int
+    warnings: tuple[str, ...]
+
+
+class Renderer:
+    """Render many leaflets in one process, sharing one font configuration."""
+
+    def __init__(self, *, allowed_roots: list[Path], pdf_variant: str) -> None:
+        self.fetcher = WorkspaceFetcher(allowed_roots)
+        self.font_config = FontConfiguration()
+        self.pdf_variant = pdf_variant
+
+    def render(self, html: str, *, base_url: str, name: str) -> Rendered:
+        """Render *html* into PDF bytes; *name* labels the leaflet in messages."""
+        collector = _Collector()
+        weasy_logger = logging.getLogger("weasyprint")
+        weasy_logger.addHandler(collector)
+        try:
+            document = weasyprint.HTML(
+                string=html, base_url=base_url, url_fetcher=self.fetcher
+            ).render(font_config=self.font_config, pdf_variant=self.pdf_variant)
+            pdf = document.write_pdf(pdf_variant=self.pdf_variant, pdf_identifier=True)
+        except RefusedResource as error:
+            raise RenderError(f"{name}: {error}") from None
+        except Exception as error:  # WeasyPrint bugs must not stop the batch.
+            raise RenderError(f"{name}: WeasyPrint failed: {type(error).__name__}: {error}") from error
+        finally:
+            weasy_logger.removeHandler(collector)
+        for message in collector.messages:
+            logger.warning("%s: %s", name, message)
+        return Rendered(pdf=pdf, pages=len(document.pages), warnings=tuple(collector.messages))

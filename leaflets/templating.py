@@ -1,0 +1,134 @@
+"""Fill the Jinja2 templates: one environment per language, one typed context per leaflet."""
+
+from __future__ import annotations
+
+import datetime
+import re
+import traceback
+from dataclasses import dataclass, fields
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from . import __version__
+from .conditions import SECTION_KEYS, Content, Metadata, Section
+from .config import PAPER_SIZES, Clinic
+from .exceptions import Problem, TemplateError, display_path
+from .i18n import LoadedCatalog, long_date
+
+
+@dataclass(frozen=True)
+class TemplateContext:
+    """Everything a template may use, and nothing else."""
+
+    lang: str
+    text_dir: str
+    kind: str
+    clinic: Clinic
+    condition: Metadata
+    content: Content
+    sections: tuple[Section, ...]
+    paper: str
+    style_urls: dict[str, str]
+    logo_url: str
+    generator: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the context as template variables (a shallow copy)."""
+        return {field.name: getattr(self, field.name) for field in fields(self)}
+
+
+def make_context(
+    *, lang: str, text_dir: str, kind: str, clinic: Clinic, condition: Metadata,
+    content: Content, paper: str, style_urls: dict[str, str],
+) -> TemplateContext:
+    """Build the context for one leaflet, with sections in the fixed leaflet order."""
+    return TemplateContext(
+        lang=lang,
+        text_dir=text_dir,
+        kind=kind,
+        clinic=clinic,
+        condition=condition,
+        content=content,
+        sections=tuple(content.sections[key] for key in SECTION_KEYS if key in content.sections),
+        paper=PAPER_SIZES[paper],
+        style_urls=style_urls,
+        logo_url=clinic.logo.as_uri() if clinic.logo else "",
+        generator=f"leaflets {__version__}",
+    )
+
+
+def css_string(value: str, placeholders: dict[str, str] | None = None) -> Markup:
+    """Quote *value* as a CSS string, turning ``{name}`` into raw CSS from *placeholders*.
+
+    Used for page-margin text such as "Page {page} of {pages}", whose
+    translation decides where the counters go.
+    """
+    placeholders = placeholders or {}
+    parts = []
+    for piece in re.split(r"(\{\w+\})", str(value)):
+        name = piece[1:-1] if piece.startswith("{") and piece.endswith("}") else None
+        if name in placeholders:
+            parts.append(placeholders[name])
+        elif piece:
+            escaped = "".join(
+                ch if ch.isalnum() or ch in " .,:;!?·-'()" else f"\\{ord(ch):x} " for ch in piece
+            )
+            parts.append(f'"{escaped}"')
+    return Markup(" ".join(parts) or '""')
+
+
+def make_environment(search_path: list[Path], catalog: LoadedCatalog) -> jinja2.Environment:
+    """Create the Jinja2 environment that renders templates in *catalog*'s language."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(path) for path in search_path]),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    # Keep translations whitespace-insensitive, as babel.cfg extracts them.
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_translations(catalog.translations, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["long_date"] = partial(_long_date_filter, lang=catalog.lang)
+    env.filters["css_string"] = css_string
+    return env
+
+
+def _long_date_filter(value: datetime.date, lang: str) -> str:
+    return long_date(value, lang)
+
+
+def compile_template(env: jinja2.Environment, name: str, *, root: Path) -> jinja2.Template:
+    """Load and compile template *name*, turning Jinja errors into TemplateError."""
+    try:
+        return env.get_template(name)
+    except jinja2.TemplateSyntaxError as error:
+        path = display_path(Path(error.filename), root) if error.filename else name
+        raise TemplateError(problems=[Problem(path, error.lineno, None, f"template syntax error: {error.message}")]) from None
+    except jinja2.TemplateNotFound as error:
+        raise TemplateError(problems=[Problem(
+            str(error.name), None, None, "template not found in the workspace or the theme",
+        )]) from None
+
+
+def render(template: jinja2.Template, context: TemplateContext, *, root: Path) -> str:
+    """Render *template* with *context*; name the template line of any error."""
+    try:
+        return template.render(context.as_dict())
+    except jinja2.TemplateError as error:
+        path, line = template.filename or str(template.name), None
+        # Jinja rewrites tracebacks so that template frames carry the
+        # template's own file name and line: take the innermost one.
+        for frame in traceback.extract_tb(error.__traceback__):
+            if frame.filename.endswith((".html", ".jinja", ".j2")):
+                path, line = frame.filename, frame.lineno
+        message = getattr(error, "message", None) or str(error)
+        raise TemplateError(problems=[Problem(
+            display_path(Path(path), root), line, None, f"template error: {message}",
+        )]) from None

@@ -1,0 +1,93 @@
+"""Find the workspace, its theme folders (templates, styles, locales) and create new ones."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import CONFIG_NAME, Config, load_config
+from .exceptions import ConfigError
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def builtin_theme_dir() -> Path:
+    """Return the folder holding the shipped templates/, styles/ and locales/.
+
+    An installed wheel carries them inside the package (``leaflets/theme``);
+    a source checkout keeps them at the repository root, next to the package.
+    """
+    packaged = PACKAGE_DIR / "theme"
+    return packaged if packaged.is_dir() else PACKAGE_DIR.parent
+
+
+def demo_dir() -> Path:
+    """Return the folder holding the demo workspace (configuration, data, assets)."""
+    packaged = PACKAGE_DIR / "demo"
+    return packaged if packaged.is_dir() else PACKAGE_DIR.parent
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A loaded configuration and the folders searched for theme files, in order."""
+
+    config: Config
+
+    @property
+    def root(self) -> Path:
+        """Return the workspace folder."""
+        return self.config.root
+
+    def search_path(self, kind: str) -> list[Path]:
+        """Return the folders for *kind* ('templates', 'styles', 'locales'), workspace first."""
+        folders = []
+        for base in (self.root, builtin_theme_dir()):
+            folder = (base / kind).resolve()
+            if folder.is_dir() and folder not in folders:
+                folders.append(folder)
+        return folders
+
+    def allowed_roots(self) -> list[Path]:
+        """Return the folders a leaflet may load files (images, CSS, fonts) from."""
+        return [self.root, *self.search_path("templates"), *self.search_path("styles")]
+
+
+def find_root(start: Path) -> Path:
+    """Return the nearest folder at or above *start* that holds leaflets.toml."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise ConfigError(
+        f"{CONFIG_NAME}: not found in {start} or any folder above it "
+        "(run `leaflets init DIR` to create a workspace, or pass --workspace)"
+    )
+
+
+def open_workspace(root: Path | None = None, **overrides: object) -> Workspace:
+    """Load the workspace at *root* (or the one around the current folder)."""
+    folder = find_root(root or Path.cwd()) if root is None else root
+    return Workspace(load_config(folder, **overrides))
+
+
+def init_workspace(destination: Path) -> list[Path]:
+    """Create a workspace at *destination* from the demo; return the files created.
+
+    Refuses to touch a folder that already has a leaflets.toml.
+    """
+    source = demo_dir()
+    names = (CONFIG_NAME, "data", "assets")
+    for name in names:
+        if (destination / name).exists():
+            raise ConfigError(f"{destination / name}: already exists; not overwriting it")
+    created = []
+    destination.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        src, dst = source / name, destination / name
+        if src.is_dir():
+            shutil.copytree(src, dst)
+        else:
+            shutil.copy2(src, dst)
+        created.append(dst)
+    return created
