@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import gettext
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,7 +70,8 @@ def load_catalog(
     """
     path = find_catalog(search_path, lang)
     if path is None:
-        where = display_path(catalog_path(search_path[0], lang), root) if search_path else lang
+        # Name the place a user would create it: the workspace's own locales/.
+        where = display_path(catalog_path(root / "locales", lang), root)
         raise CatalogError(problems=[Problem(
             where, None, None,
             f"translation catalog for {lang!r} is missing "
@@ -80,7 +82,7 @@ def load_catalog(
         with path.open("rb") as handle:
             catalog = read_po(handle, locale=lang, abort_invalid=True)
     except PoFileError as error:
-        raise CatalogError(problems=[Problem(shown, error.lineno, None, f"invalid catalog: {error}")]) from None
+        raise CatalogError(problems=[Problem(shown, error.lineno + 1, None, f"invalid catalog: {_reason(error)}")]) from None
     except (ValueError, UnicodeDecodeError) as error:
         raise CatalogError(problems=[Problem(shown, None, None, f"invalid catalog: {error}")]) from None
 
@@ -108,6 +110,11 @@ def load_catalog(
     write_mo(buffer, catalog)
     buffer.seek(0)
     return LoadedCatalog(lang, path, gettext.GNUTranslations(buffer), tuple(warnings))
+
+
+def _reason(error: PoFileError) -> str:
+    """Return Babel's message without its own 0-based " on N" line suffix."""
+    return re.sub(r" on \d+$", "", str(error.args[0]))
 
 
 def extract_messages(template_dirs: Iterable[Path]) -> Catalog:
@@ -180,7 +187,8 @@ def compile_catalogs(locales_dir: Path, *, root: Path) -> list[Path]:
                 catalog = read_po(handle, locale=lang, abort_invalid=True)
         except PoFileError as error:
             raise CatalogError(problems=[Problem(
-                display_path(po_path, root), error.lineno, None, f"invalid catalog: {error}",
+                display_path(po_path, root), error.lineno + 1, None,
+                f"invalid catalog: {_reason(error)}",
             )]) from None
         buffer = io.BytesIO()
         write_mo(buffer, catalog)

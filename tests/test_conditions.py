@@ -1,0 +1,192 @@
+"""Condition data: every bad input is reported with its file, line and field."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from leaflets.build import check, load_project
+from leaflets.conditions import SECTION_KEYS, load_condition
+from leaflets.workspace import open_workspace
+
+EN = "data/hemifacial-spasm/en.md"
+IT = "data/hemifacial-spasm/it.md"
+META = "data/hemifacial-spasm/condition.yaml"
+
+
+def problems_of(root: Path) -> list[str]:
+    """Return check's problems as the strings a user reads."""
+    return [str(problem) for problem in check(open_workspace(root))]
+
+
+def replaced(root_file: str, old: str, new: str) -> dict[str, str]:
+    """Return a files= mapping with *old* replaced by *new* in a demo file."""
+    text = (Path(__file__).parent.parent / root_file).read_text(encoding="utf-8")
+    assert old in text, old
+    return {root_file: text.replace(old, new, 1)}
+
+
+def line_of(root_file: str, needle: str) -> int:
+    """Return the 1-based line of *needle* in a demo file."""
+    text = (Path(__file__).parent.parent / root_file).read_text(encoding="utf-8")
+    return text[: text.index(needle)].count("\n") + 1
+
+
+def test_demo_data_is_clean(demo_workspace: object) -> None:
+    assert check(demo_workspace) == []  # type: ignore[arg-type]
+
+
+def test_demo_has_every_section_in_both_languages(demo_workspace: object) -> None:
+    project = load_project(demo_workspace)  # type: ignore[arg-type]
+    (condition,) = project.conditions
+    assert set(condition.contents) == {"en", "it"}
+    for content in condition.contents.values():
+        assert tuple(content.sections) == SECTION_KEYS
+
+
+def test_unknown_section_key(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace(files=replaced(EN, "## symptoms", "## symptomz"))
+    line = line_of(EN, "## symptoms")
+    assert problems_of(root) == [
+        f"{EN}:{line}: sections.symptomz: unknown section key 'symptomz' (expected one of: "
+        "what_it_is, symptoms, causes, diagnosis, treatment, living_with, get_help, specialist)",
+    ]
+
+
+def test_invalid_yaml_front_matter_names_the_line(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace(files=replaced(IT, "title: Emispasmo facciale", "title: [Emispasmo"))
+    (problem, *_) = problems_of(root)
+    # PyYAML notices the unclosed list on the next line, and says so.
+    assert problem == f"{IT}:3: invalid YAML: expected ',' or ']', but got ':'"
+
+
+def test_wrong_type_and_missing_field(make_workspace: Callable[..., Path]) -> None:
+    files = replaced(EN, "title: Hemifacial spasm\n", "")
+    files.update(replaced(META, 'version: "1.0"', "version: 1.0"))
+    root = make_workspace(files=files)
+    assert problems_of(root) == [
+        f"{META}:5: version: must be text, not the number 1.0; quote it, like version: \"1.0\"",
+        f"{EN}:2: title: is required",
+    ]
+
+
+def test_date_in_wrong_format(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace(files=replaced(META, "next_review: 2027-11-20", "next_review: 20/11/2027"))
+    assert problems_of(root) == [
+        f"{META}:7: next_review: 20/11/2027 is not a date in YYYY-MM-DD format (like 2026-11-22)",
+    ]
+
+
+def test_next_review_must_follow_last_review(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace(files=replaced(META, "next_review: 2027-11-20", "next_review: 2025-01-01"))
+    assert problems_of(root) == [
+        f"{META}:7: next_review: 2025-01-01 must come after last_reviewed (2026-11-20)",
+    ]
+
+
+def test_unknown_language_code_in_file_name(make_workspace: Callable[..., Path]) -> None:
+    text = (Path(__file__).parent.parent / EN).read_text(encoding="utf-8")
+    root = make_workspace(files={"data/hemifacial-spasm/xx.md": text})
+    assert problems_of(root) == [
+        "data/hemifacial-spasm/xx.md: file name must be a language code plus .md: "
+        "unknown language code 'xx'",
+    ]
+
+
+def test_unknown_metadata_key_and_bad_icd10(make_workspace: Callable[..., Path]) -> None:
+    files = replaced(META, "icd10: G51.3", "icd10: G513x\ncolour: blue")
+    root = make_workspace(files=files)
+    assert problems_of(root) == [
+        f"{META}:5: colour: unknown key (expected one of: id, specialty, icd10, version, "
+        "last_reviewed, next_review, owner, reviewer, sources)",
+        f"{META}:4: icd10: 'G513x' is not an ICD-10 code like 'G51.3'",
+    ]
+
+
+def test_every_problem_is_collected(make_workspace: Callable[..., Path]) -> None:
+    files = replaced(META, "specialty: neurology\n", "")
+    files.update(replaced(EN, "## causes", "## reasons"))
+    files.update(replaced(IT, "## diagnosis", "# diagnosis"))
+    root = make_workspace(files=files)
+    problems = problems_of(root)
+    assert problems[0] == f"{META}:2: specialty: is required"
+    assert any(p.startswith(f"{EN}:") and "sections.reasons" in p for p in problems)
+    assert any(p.startswith(f"{IT}:") and "use ### for a heading" in p for p in problems)
+
+
+def test_remote_and_outside_images_are_refused(make_workspace: Callable[..., Path]) -> None:
+    files = replaced(EN, "You may notice:", "![A face](http://example.org/face.png)\n\n"
+                     "![Secrets](file:///etc/passwd)\n\n![Up](../../../outside.png)\n\nYou may notice:")
+    root = make_workspace(files=files)
+    line = line_of(EN, "You may notice:")
+    assert problems_of(root) == [
+        f"{EN}:{line}: sections.symptoms: image 'http://example.org/face.png' must be a "
+        "relative path to a file in the workspace",
+        f"{EN}:{line + 2}: sections.symptoms: image 'file:///etc/passwd' must be a relative "
+        "path to a file in the workspace",
+        f"{EN}:{line + 4}: sections.symptoms: image '../../../outside.png' is outside the workspace",
+    ]
+
+
+def test_raw_html_and_bad_links_are_refused(make_workspace: Callable[..., Path]) -> None:
+    files = replaced(IT, "Potresti notare:", "<script>alert(1)</script>\n\n"
+                     "[clicca](javascript:alert(1))\n\nPotresti notare:")
+    root = make_workspace(files=files)
+    line = line_of(IT, "Potresti notare:")
+    problems = problems_of(root)
+    assert f"{IT}:{line}: sections.symptoms: raw HTML '<script>alert(1)</script>' is not " \
+        "allowed; write it in Markdown" in problems
+    assert f"{IT}:{line + 2}: sections.symptoms: link 'javascript:alert(1)' must start with " \
+        "one of: http://, https://, mailto:, tel:" in problems
+
+
+def test_local_image_is_accepted(make_workspace: Callable[..., Path]) -> None:
+    files = replaced(EN, "You may notice:", "![The clinic logo](../../assets/clinic-logo.svg)\n\n"
+                     "You may notice:")
+    root = make_workspace(files=files)
+    assert problems_of(root) == []
+
+
+def test_missing_section_is_a_warning(make_workspace: Callable[..., Path]) -> None:
+    text = (Path(__file__).parent.parent / IT).read_text(encoding="utf-8")
+    start = text.index("## living_with")
+    end = text.index("## get_help")
+    root = make_workspace(files={IT: text[:start] + text[end:]})
+    assert problems_of(root) == [
+        f"{IT}: warning: sections.living_with: section is missing (present in: en)",
+    ]
+
+
+def test_missing_language_file_is_a_warning(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace()
+    (root / IT).unlink()
+    assert problems_of(root) == [
+        f"{IT}: warning: is missing: hemifacial-spasm has no content in 'it'",
+    ]
+
+
+def test_not_utf8(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace()
+    (root / EN).write_bytes("---\ntitle: caf\xe9\n---\n".encode("latin-1"))
+    assert problems_of(root)[0] == f"{EN}: not UTF-8 text (invalid continuation byte at byte 14)"
+
+
+def test_duplicate_key_and_text_before_first_section(make_workspace: Callable[..., Path]) -> None:
+    files = replaced(EN, "summary: >-", "title: Again\nsummary: >-")
+    files[EN] = files[EN].replace("\n## what_it_is", "\nStray text.\n\n## what_it_is", 1)
+    root = make_workspace(files=files)
+    problems = problems_of(root)
+    assert problems[0] == f"{EN}:3: title: this key is given twice"
+    assert problems[1].endswith(
+        "text before the first section; start each section with a line like '## symptoms'")
+
+
+@pytest.mark.parametrize("name", ["Bad_Name", "x y"])
+def test_folder_names_must_be_slugs(make_workspace: Callable[..., Path], name: str) -> None:
+    root = make_workspace()
+    (root / "data" / name).mkdir()
+    condition = load_condition(root / "data" / name, root=root, languages=("en",))
+    assert [str(p) for p in condition.problems] == [
+        f"data/{name}: folder name must be a lowercase slug like 'hemifacial-spasm'"]

@@ -1,0 +1,108 @@
+"""The workspace configuration: defaults, overrides and word-for-word errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from leaflets.config import DEFAULTS, load_config
+from leaflets.exceptions import ConfigError
+
+MINIMAL = '[clinic]\nname = "Test Clinic"\n'
+
+
+def errors(root: Path) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_config(root)
+    return [str(problem) for problem in caught.value.problems] or [str(caught.value)]
+
+
+def test_demo_configuration(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace()
+    config = load_config(root)
+    assert config.clinic.name == "Demo Neurology Clinic"
+    assert config.clinic.logo == root / "assets" / "clinic-logo.svg"
+    assert config.languages == ("en", "it")
+    assert config.output_dir == root / "build"
+
+
+def test_defaults_fill_a_minimal_file(make_workspace: Callable[..., Path]) -> None:
+    config = load_config(make_workspace(config=MINIMAL))
+    assert config.languages == tuple(DEFAULTS["languages"])
+    assert config.paper == "A4"
+    assert config.pdf_variant == "pdf/ua-1"
+    assert config.output_name(condition="x", lang="it", template="leaflet", version="1") == \
+        "x.it.leaflet.pdf"
+
+
+def test_overrides_win_and_paper_is_case_insensitive(make_workspace: Callable[..., Path]) -> None:
+    config = load_config(make_workspace(config=MINIMAL), paper="letter", pdf_variant="pdf/a-3a")
+    assert (config.paper, config.pdf_variant) == ("Letter", "pdf/a-3a")
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    assert errors(tmp_path) == [
+        f"leaflets.toml: not found in {tmp_path} (run `leaflets init` to create a workspace)"]
+
+
+def test_invalid_toml_names_the_line(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace(config=MINIMAL + "[build]\nlanguages = [en]\n")
+    assert errors(root) == ["leaflets.toml:4: invalid TOML: Invalid value"]
+
+
+def test_every_problem_is_reported(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace(config="""\
+[clinic]
+phone = 12345
+fax = "none"
+
+[build]
+languages = ["en", "xx", "english"]
+paper = "A3"
+pdf_variant = "pdf/x-4"
+templates = ["leaflet", "poster"]
+filename = "{condition}-{lang}.pdf"
+colour = "blue"
+""")
+    assert errors(root) == [
+        "leaflets.toml:2: clinic.phone: must be a string, not 12345",
+        "leaflets.toml:3: clinic.fax: unknown key (expected one of: name, department, "
+        "address, phone, email, website, logo)",
+        "leaflets.toml:1: clinic.name: is required: the clinic's name is printed on every leaflet",
+        "leaflets.toml:11: build.colour: unknown key (expected one of: languages, paper, "
+        "output_dir, filename, pdf_variant, templates, data_dir)",
+        "leaflets.toml:6: build.languages: unknown language code 'xx'",
+        "leaflets.toml:6: build.languages: 'english' is not a language code like 'en' or 'pt_BR'",
+        "leaflets.toml:7: build.paper: 'A3' is not one of: A4, Letter",
+        "leaflets.toml:8: build.pdf_variant: 'pdf/x-4' is not one of: pdf/ua-1, pdf/ua-2, "
+        "pdf/a-2a, pdf/a-3a, pdf/a-2u, pdf/a-3u",
+        "leaflets.toml:9: build.templates: unknown template 'poster' (expected one of: "
+        "leaflet, handout)",
+        "leaflets.toml:10: build.filename: '{condition}-{lang}.pdf' must contain {condition}, "
+        "{lang} and {template} so that every leaflet gets its own file",
+    ]
+
+
+def test_logo_must_be_inside_the_workspace(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace(config=MINIMAL + 'logo = "../../etc/passwd"\n')
+    assert errors(root) == ["leaflets.toml:3: clinic.logo: '../../etc/passwd' is outside the workspace"]
+
+
+def test_missing_logo(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace(config=MINIMAL + 'logo = "assets/missing.png"\n')
+    assert errors(root) == ["leaflets.toml:3: clinic.logo: file 'assets/missing.png' does not exist"]
+
+
+def test_filename_placeholders(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace(config=MINIMAL + '[build]\nfilename = "out/{condition}.{lang}.{template}.{size}.txt"\n')
+    assert errors(root) == [
+        "leaflets.toml:4: build.filename: unknown placeholder {size} in "
+        "'out/{condition}.{lang}.{template}.{size}.txt' (expected: {condition}, {lang}, "
+        "{template}, {version})",
+        "leaflets.toml:4: build.filename: 'out/{condition}.{lang}.{template}.{size}.txt' "
+        "must end with .pdf",
+        "leaflets.toml:4: build.filename: 'out/{condition}.{lang}.{template}.{size}.txt' "
+        "must be a file name, not a path",
+    ]

