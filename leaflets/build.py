@@ -99,7 +99,8 @@ class BuildReport:
     def warnings(self) -> int:
         """Return how many warnings the data and the rendering produced."""
         return sum(1 for problem in self.problems if not problem.is_error) + sum(
-            len(outcome.warnings) for outcome in self.outcomes)
+            len(outcome.warnings) for outcome in self.outcomes
+        )
 
     @property
     def ok(self) -> bool:
@@ -119,8 +120,11 @@ def _select(name: str, chosen: Iterable[str] | None, available: tuple[str, ...])
 
 
 def load_project(
-    workspace: Workspace, *, conditions: Iterable[str] | None = None,
-    languages: Iterable[str] | None = None, templates: Iterable[str] | None = None,
+    workspace: Workspace,
+    *,
+    conditions: Iterable[str] | None = None,
+    languages: Iterable[str] | None = None,
+    templates: Iterable[str] | None = None,
 ) -> Project:
     """Load and validate configuration, catalogs, templates and data (phase one)."""
     config = workspace.config
@@ -128,17 +132,25 @@ def load_project(
     chosen_languages = _select("language", languages, config.languages)
     chosen_templates = _select("template", templates, config.templates)
     loaded, problems = load_conditions(
-        config.data_dir, root=root, languages=chosen_languages, only=tuple(conditions or ()),
+        config.data_dir,
+        root=root,
+        languages=chosen_languages,
+        only=tuple(conditions or ()),
     )
     project = Project(
-        workspace=workspace, languages=chosen_languages, templates=chosen_templates,
-        conditions=loaded, problems=problems,
+        workspace=workspace,
+        languages=chosen_languages,
+        templates=chosen_templates,
+        conditions=loaded,
+        problems=problems,
     )
     template_dirs = workspace.search_path("templates")
     expected = message_ids(template_dirs)
     for lang in chosen_languages:
         try:
-            catalog = load_catalog(workspace.search_path("locales"), lang, root=root, expected=expected)
+            catalog = load_catalog(
+                workspace.search_path("locales"), lang, root=root, expected=expected
+            )
         except CatalogError as error:
             project.problems.extend(error.problems)
             project.broken_languages[lang] = str(error)
@@ -149,7 +161,9 @@ def load_project(
     for name in chosen_templates:
         for lang, env in project.environments.items():
             try:
-                project.compiled[name, lang] = compile_template(env, TEMPLATES[name]["file"], root=root)
+                project.compiled[name, lang] = compile_template(
+                    env, TEMPLATES[name]["file"], root=root
+                )
             except TemplateError as error:
                 project.problems.extend(error.problems)
                 project.broken_templates[name] = str(error)
@@ -168,13 +182,16 @@ def plan(project: Project) -> tuple[list[Job], list[Outcome]]:
         for lang in project.languages:
             for template in project.templates:
                 output = config.output_dir / config.output_name(
-                    condition=condition.slug, lang=lang, template=template, version=version)
+                    condition=condition.slug, lang=lang, template=template, version=version
+                )
                 job = Job(condition.slug, lang, template, output)
                 reason = _blocker(project, condition, lang, template)
                 if reason is None and output in seen:
                     reason = f"same output file as {seen[output].name}: {output.name}"
                 if reason:
-                    skipped.append(Outcome(job, "skipped" if "no content" in reason else "failed", reason))
+                    skipped.append(
+                        Outcome(job, "skipped" if "no content" in reason else "failed", reason)
+                    )
                     continue
                 seen[output] = job
                 jobs.append(job)
@@ -223,9 +240,14 @@ def render_html(project: Project, job: Job) -> str:
         for css in folder.glob("*.css"):
             style_urls[css.name] = css.as_uri()
     context = make_context(
-        lang=job.lang, text_dir=text_direction(job.lang), kind=job.template,
-        clinic=config.clinic, condition=condition.metadata,
-        content=condition.contents[job.lang], paper=config.paper, style_urls=style_urls,
+        lang=job.lang,
+        text_dir=text_direction(job.lang),
+        kind=job.template,
+        clinic=config.clinic,
+        condition=condition.metadata,
+        content=condition.contents[job.lang],
+        paper=config.paper,
+        style_urls=style_urls,
     )
     return render(project.compiled[job.template, job.lang], context, root=config.root)
 
@@ -237,46 +259,63 @@ def render_job(project: Project, job: Job, renderer: Renderer) -> Outcome:
     try:
         html = render_html(project, job)
         rendered = renderer.render(
-            html, base_url=project.workspace.root.as_uri() + "/", name=job.name)
+            html, base_url=project.workspace.root.as_uri() + "/", name=job.name
+        )
     except LeafletsError as error:
         return Outcome(job, "failed", str(error))
     warnings = list(rendered.warnings)
     max_pages = TEMPLATES[job.template]["max_pages"]
     if rendered.pages > max_pages:
-        message = (f"{rendered.pages} pages, more than the {max_pages} a "
-                   f"{TEMPLATES[job.template]['label']} may take")
+        message = (
+            f"{rendered.pages} pages, more than the {max_pages} a "
+            f"{TEMPLATES[job.template]['label']} may take"
+        )
         logger.warning("%s: %s", job.name, message)
         warnings.append(message)
     try:
         atomic_write(job.output, rendered.pdf)
     except OSError as error:
         return Outcome(job, "failed", f"cannot write {job.output}: {error.strerror}")
-    return Outcome(job, "built", pages=rendered.pages, size=len(rendered.pdf),
-                   warnings=tuple(warnings))
+    return Outcome(
+        job, "built", pages=rendered.pages, size=len(rendered.pdf), warnings=tuple(warnings)
+    )
 
 
 def build(
-    workspace: Workspace, *, conditions: Iterable[str] | None = None,
-    languages: Iterable[str] | None = None, templates: Iterable[str] | None = None,
-    strict: bool = False, on_outcome: object = None,
+    workspace: Workspace,
+    *,
+    conditions: Iterable[str] | None = None,
+    languages: Iterable[str] | None = None,
+    templates: Iterable[str] | None = None,
+    strict: bool = False,
+    on_outcome: object = None,
 ) -> BuildReport:
     """Build the selected leaflets; invalid inputs skip only the outputs they feed."""
     from .rendering import Renderer
 
     started = time.perf_counter()
-    project = load_project(workspace, conditions=conditions, languages=languages, templates=templates)
+    project = load_project(
+        workspace, conditions=conditions, languages=languages, templates=templates
+    )
     jobs, skipped = plan(project)
     report = BuildReport(outcomes=list(skipped), problems=project.all_problems(), strict=strict)
     if jobs:
-        renderer = Renderer(allowed_roots=workspace.allowed_roots(),
-                            pdf_variant=workspace.config.pdf_variant)
+        renderer = Renderer(
+            allowed_roots=workspace.allowed_roots(), pdf_variant=workspace.config.pdf_variant
+        )
         for job in jobs:
             outcome = render_job(project, job, renderer)
             report.outcomes.append(outcome)
             if callable(on_outcome):
                 on_outcome(outcome)
-    order = {job: index for index, job in enumerate(sorted(
-        (o.job for o in report.outcomes), key=lambda j: (j.condition, j.lang, j.template)))}
-    report.outcomes.sort(key=lambda outcome: order[outcome.job])
+    # Report in the planned order (condition, then the configured order of
+    # languages and templates), whatever order the jobs finished in.
+    report.outcomes.sort(
+        key=lambda outcome: (
+            outcome.job.condition,
+            project.languages.index(outcome.job.lang),
+            project.templates.index(outcome.job.template),
+        )
+    )
     report.elapsed = time.perf_counter() - started
     return report

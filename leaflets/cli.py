@@ -62,16 +62,38 @@ def _workspace(path: Path | None, **overrides: Any) -> Any:
 
 
 workspace_option = click.option(
-    "-C", "--workspace", "workspace_path", type=click.Path(file_okay=False, path_type=Path),
-    default=None, help="Workspace folder (default: the nearest one holding leaflets.toml).",
+    "-C",
+    "--workspace",
+    "workspace_path",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Workspace folder (default: the nearest one holding leaflets.toml).",
 )
 selection_options = [
-    click.option("-c", "--condition", "conditions", multiple=True, metavar="SLUG",
-                 help="Only this condition (repeatable)."),
-    click.option("-l", "--lang", "languages", multiple=True, metavar="CODE",
-                 help="Only this language (repeatable)."),
-    click.option("-t", "--template", "templates", multiple=True,
-                 type=click.Choice(list(TEMPLATES)), help="Only this template (repeatable)."),
+    click.option(
+        "-c",
+        "--condition",
+        "conditions",
+        multiple=True,
+        metavar="SLUG",
+        help="Only this condition (repeatable).",
+    ),
+    click.option(
+        "-l",
+        "--lang",
+        "languages",
+        multiple=True,
+        metavar="CODE",
+        help="Only this language (repeatable).",
+    ),
+    click.option(
+        "-t",
+        "--template",
+        "templates",
+        multiple=True,
+        type=click.Choice(list(TEMPLATES)),
+        help="Only this template (repeatable).",
+    ),
 ]
 
 
@@ -106,19 +128,36 @@ def _print_problems(problems: list[Problem]) -> None:
 @cli.command()
 @workspace_option
 @with_selection
-@click.option("--paper", type=click.Choice(list(PAPER_SIZES), case_sensitive=False),
-              help=f"Paper size (default: from leaflets.toml, else {DEFAULTS['paper']}).")
-@click.option("--pdf-variant", type=click.Choice(PDF_VARIANTS),
-              help=f"PDF flavour (default: from leaflets.toml, else {DEFAULTS['pdf_variant']}).")
-@click.option("-o", "--output", "output_dir", type=click.Path(file_okay=False),
-              help="Output folder (default: from leaflets.toml, else build/).")
+@click.option(
+    "--paper",
+    type=click.Choice(list(PAPER_SIZES), case_sensitive=False),
+    help=f"Paper size (default: from leaflets.toml, else {DEFAULTS['paper']}).",
+)
+@click.option(
+    "--pdf-variant",
+    type=click.Choice(PDF_VARIANTS),
+    help=f"PDF flavour (default: from leaflets.toml, else {DEFAULTS['pdf_variant']}).",
+)
+@click.option(
+    "-o",
+    "--output",
+    "output_dir",
+    type=click.Path(file_okay=False),
+    help="Output folder (default: from leaflets.toml, else build/).",
+)
 @click.option("--strict", is_flag=True, help="Fail when there is any warning.")
 @click.pass_context
 @handle_errors
 def build(
-    ctx: click.Context, workspace_path: Path | None, conditions: tuple[str, ...],
-    languages: tuple[str, ...], templates: tuple[str, ...], paper: str | None,
-    pdf_variant: str | None, output_dir: str | None, strict: bool,
+    ctx: click.Context,
+    workspace_path: Path | None,
+    conditions: tuple[str, ...],
+    languages: tuple[str, ...],
+    templates: tuple[str, ...],
+    paper: str | None,
+    pdf_variant: str | None,
+    output_dir: str | None,
+    strict: bool,
 ) -> None:
     """Build PDF leaflets into the output folder.
 
@@ -135,22 +174,35 @@ def build(
 
     def show(outcome: Any) -> None:
         if outcome.status == "built" and not quiet:
-            shown = outcome.job.output.relative_to(root) if outcome.job.output.is_relative_to(root) \
+            shown = (
+                outcome.job.output.relative_to(root)
+                if outcome.job.output.is_relative_to(root)
                 else outcome.job.output
-            click.echo(f"built    {shown}  ({outcome.pages} {'page' if outcome.pages == 1 else 'pages'}, "
-                       f"{_size(outcome.size)})")
+            )
+            click.echo(
+                f"built    {shown}  ({outcome.pages} {'page' if outcome.pages == 1 else 'pages'}, "
+                f"{_size(outcome.size)})"
+            )
 
-    report = run_build(workspace, conditions=conditions, languages=languages,
-                       templates=templates, strict=strict, on_outcome=show)
+    report = run_build(
+        workspace,
+        conditions=conditions,
+        languages=languages,
+        templates=templates,
+        strict=strict,
+        on_outcome=show,
+    )
     _print_problems(report.problems)
     for outcome in report.outcomes:
         if outcome.status in ("failed", "skipped"):
             click.echo(f"{outcome.status:<8} {outcome.job.name}: {outcome.reason}", err=True)
     pages = sum(outcome.pages for outcome in report.outcomes)
     size = sum(outcome.size for outcome in report.outcomes)
-    summary = (f"{report.count('built')} built, {report.count('failed')} failed, "
-               f"{report.count('skipped')} skipped, {report.warnings} warnings; "
-               f"{pages} pages, {_size(size)} in {report.elapsed:.1f} s")
+    summary = (
+        f"{report.count('built')} built, {report.count('failed')} failed, "
+        f"{report.count('skipped')} skipped, {report.warnings} warnings; "
+        f"{pages} pages, {_size(size)} in {report.elapsed:.1f} s"
+    )
     if not quiet or not report.ok:
         click.echo(summary, err=not report.ok)
     if not report.ok:
@@ -168,8 +220,13 @@ def _size(size: int) -> str:
 @with_selection
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @handle_errors
-def check(workspace_path: Path | None, conditions: tuple[str, ...], languages: tuple[str, ...],
-          templates: tuple[str, ...], strict: bool) -> None:
+def check(
+    workspace_path: Path | None,
+    conditions: tuple[str, ...],
+    languages: tuple[str, ...],
+    templates: tuple[str, ...],
+    strict: bool,
+) -> None:
     """Validate every data file, template and catalog without rendering PDFs.
 
     Lists every problem with its file, line and field; exits 1 when any is an
@@ -191,17 +248,25 @@ def check(workspace_path: Path | None, conditions: tuple[str, ...], languages: t
 @workspace_option
 @with_selection
 @handle_errors
-def list_command(workspace_path: Path | None, conditions: tuple[str, ...],
-                 languages: tuple[str, ...], templates: tuple[str, ...]) -> None:
+def list_command(
+    workspace_path: Path | None,
+    conditions: tuple[str, ...],
+    languages: tuple[str, ...],
+    templates: tuple[str, ...],
+) -> None:
     """List conditions × languages × templates: what can be built and what is missing."""
     from .build import load_project, plan
 
     workspace = _workspace(workspace_path)
-    project = load_project(workspace, conditions=conditions, languages=languages, templates=templates)
+    project = load_project(
+        workspace, conditions=conditions, languages=languages, templates=templates
+    )
     jobs, blocked = plan(project)
     rows = [(job, "ready", "") for job in jobs]
-    rows += [(outcome.job, "missing" if outcome.status == "skipped" else "blocked", outcome.reason)
-             for outcome in blocked]
+    rows += [
+        (outcome.job, "missing" if outcome.status == "skipped" else "blocked", outcome.reason)
+        for outcome in blocked
+    ]
     rows.sort(key=lambda row: (row[0].condition, row[0].lang, row[0].template))
     width = max((len(row[0].name) for row in rows), default=10)
     for job, status, reason in rows:
@@ -224,7 +289,9 @@ def init(directory: Path) -> None:
 
     for path in init_workspace(directory):
         click.echo(f"created  {path}")
-    click.echo(f"Next: edit {directory / 'leaflets.toml'}, then run `leaflets build -C {directory}`")
+    click.echo(
+        f"Next: edit {directory / 'leaflets.toml'}, then run `leaflets build -C {directory}`"
+    )
 
 
 @cli.group()
@@ -250,8 +317,9 @@ def i18n_update(workspace_path: Path | None) -> None:
     from .i18n import update_catalogs
 
     workspace = _workspace(workspace_path)
-    for path in update_catalogs(_locales(workspace), workspace.search_path("templates"),
-                                root=workspace.root):
+    for path in update_catalogs(
+        _locales(workspace), workspace.search_path("templates"), root=workspace.root
+    ):
         click.echo(f"wrote    {path.relative_to(workspace.root)}")
 
 
@@ -268,8 +336,9 @@ def i18n_init(workspace_path: Path | None, lang: str) -> None:
     if reason:
         raise LeafletsError(reason)
     workspace = _workspace(workspace_path)
-    path = init_catalog(_locales(workspace), lang, workspace.search_path("templates"),
-                        root=workspace.root)
+    path = init_catalog(
+        _locales(workspace), lang, workspace.search_path("templates"), root=workspace.root
+    )
     click.echo(f"wrote    {path.relative_to(workspace.root)}")
 
 

@@ -112,10 +112,14 @@ class _Fields:
         self.prefix = prefix
 
     def report(self, key: str, message: str, line: int | None = None) -> None:
-        self.problems.append(Problem(
-            self.path, line if line is not None else self.data.line_of(key),
-            self.prefix + key, message,
-        ))
+        self.problems.append(
+            Problem(
+                self.path,
+                line if line is not None else self.data.line_of(key),
+                self.prefix + key,
+                message,
+            )
+        )
 
     def text(self, key: str, *, required: bool = True, hint: str = "") -> str:
         value = self.data.get(key)
@@ -124,7 +128,9 @@ class _Fields:
                 self.report(key, "is required" + (f" ({hint})" if hint else ""))
             return ""
         if not isinstance(value, str):
-            self.report(key, f"must be text, not {_describe(value)}" + (f"; {hint}" if hint else ""))
+            self.report(
+                key, f"must be text, not {_describe(value)}" + (f"; {hint}" if hint else "")
+            )
             return ""
         return value.strip()
 
@@ -172,8 +178,15 @@ def _describe(value: Any) -> str:
 
 
 _METADATA_KEYS = (
-    "id", "specialty", "icd10", "version", "last_reviewed", "next_review",
-    "owner", "reviewer", "sources",
+    "id",
+    "specialty",
+    "icd10",
+    "version",
+    "last_reviewed",
+    "next_review",
+    "owner",
+    "reviewer",
+    "sources",
 )
 _SOURCE_KEYS = ("title", "url", "publisher", "language")
 _CONTENT_KEYS = ("title", "summary", "key_points", "next_steps")
@@ -205,7 +218,9 @@ def load_metadata(path: Path, *, root: Path, slug: str) -> tuple[Metadata | None
     last_reviewed = fields.date("last_reviewed")
     next_review = fields.date("next_review")
     if last_reviewed and next_review and next_review <= last_reviewed:
-        fields.report("next_review", f"{next_review} must come after last_reviewed ({last_reviewed})")
+        fields.report(
+            "next_review", f"{next_review} must come after last_reviewed ({last_reviewed})"
+        )
     owner = fields.text("owner")
     reviewer = fields.text("reviewer", required=False)
     sources = _load_sources(data, fields)
@@ -213,9 +228,15 @@ def load_metadata(path: Path, *, root: Path, slug: str) -> tuple[Metadata | None
         return None, problems
     assert last_reviewed and next_review
     return Metadata(
-        slug=slug, specialty=specialty, icd10=icd10, version=version,
-        last_reviewed=last_reviewed, next_review=next_review, owner=owner,
-        reviewer=reviewer, sources=tuple(sources),
+        slug=slug,
+        specialty=specialty,
+        icd10=icd10,
+        version=version,
+        last_reviewed=last_reviewed,
+        next_review=next_review,
+        owner=owner,
+        reviewer=reviewer,
+        sources=tuple(sources),
     ), problems
 
 
@@ -227,8 +248,11 @@ def _load_sources(data: LineDict, fields: _Fields) -> list[Source]:
     sources = []
     for index, item in enumerate(value):
         if not isinstance(item, LineDict):
-            fields.report(f"sources[{index}]", "must be a mapping with a title and a url",
-                          value.line_of(index))
+            fields.report(
+                f"sources[{index}]",
+                "must be a mapping with a title and a url",
+                value.line_of(index),
+            )
             continue
         source_fields = _Fields(item, fields.path, fields.problems, f"sources[{index}].")
         source_fields.unknown(_SOURCE_KEYS)
@@ -239,10 +263,14 @@ def _load_sources(data: LineDict, fields: _Fields) -> list[Source]:
         language = source_fields.text("language", required=False)
         if language and (reason := validate_language(language)):
             source_fields.report("language", reason)
-        sources.append(Source(
-            title=title, url=url, publisher=source_fields.text("publisher", required=False),
-            language=language,
-        ))
+        sources.append(
+            Source(
+                title=title,
+                url=url,
+                publisher=source_fields.text("publisher", required=False),
+                language=language,
+            )
+        )
     return sources
 
 
@@ -254,10 +282,14 @@ def load_content(path: Path, *, root: Path, lang: str) -> tuple[Content | None, 
         return None, [read_problem]
     match = _FRONT_MATTER_RE.match(text)
     if not match:
-        return None, [Problem(
-            shown, 1, None,
-            "must start with front matter: a line '---', the title and summary, and '---'",
-        )]
+        return None, [
+            Problem(
+                shown,
+                1,
+                None,
+                "must start with front matter: a line '---', the title and summary, and '---'",
+            )
+        ]
     problems: list[Problem] = []
     data, yaml_problems = load_yaml(match.group(1), shown, line_offset=1)
     problems.extend(yaml_problems)
@@ -272,7 +304,8 @@ def load_content(path: Path, *, root: Path, lang: str) -> tuple[Content | None, 
 
     def inline(key: str, value: str, line: int) -> Markup:
         html, found = markdown.render_inline(
-            value, path=shown, field=key, line=line, base_dir=base_dir, root=root)
+            value, path=shown, field=key, line=line, base_dir=base_dir, root=root
+        )
         problems.extend(found)
         return html
 
@@ -287,59 +320,89 @@ def load_content(path: Path, *, root: Path, lang: str) -> tuple[Content | None, 
     )
     body_first_line = text.count("\n", 0, match.end()) + 1
     sections = _load_sections(
-        text[match.end():], shown=shown, first_line=body_first_line,
-        base_dir=base_dir, root=root, problems=problems,
+        text[match.end() :],
+        shown=shown,
+        first_line=body_first_line,
+        base_dir=base_dir,
+        root=root,
+        problems=problems,
     )
     if any(problem.is_error for problem in problems):
         return None, problems
     return Content(
-        lang=lang, path=path, title=title, summary=summary, key_points=key_points,
-        next_steps=next_steps, sections=sections,
+        lang=lang,
+        path=path,
+        title=title,
+        summary=summary,
+        key_points=key_points,
+        next_steps=next_steps,
+        sections=sections,
     ), problems
 
 
 def _load_sections(
-    body: str, *, shown: str, first_line: int, base_dir: Path, root: Path,
+    body: str,
+    *,
+    shown: str,
+    first_line: int,
+    base_dir: Path,
+    root: Path,
     problems: list[Problem],
 ) -> dict[str, Section]:
     """Split the body at ``## key`` lines and render each section's Markdown."""
     chunks: list[tuple[str, int, list[str]]] = []
     preamble: list[tuple[int, str]] = []
-    for number, line in enumerate(body.splitlines(), start=first_line):
-        heading = _SECTION_RE.match(line)
+    for number, text in enumerate(body.splitlines(), start=first_line):
+        heading = _SECTION_RE.match(text)
         if heading:
             chunks.append((heading.group(1), number, []))
         elif chunks:
-            chunks[-1][2].append(line)
-        elif line.strip():
-            preamble.append((number, line))
+            chunks[-1][2].append(text)
+        elif text.strip():
+            preamble.append((number, text))
     if preamble:
-        problems.append(Problem(
-            shown, preamble[0][0], None,
-            "text before the first section; start each section with a line like '## symptoms'",
-        ))
+        problems.append(
+            Problem(
+                shown,
+                preamble[0][0],
+                None,
+                "text before the first section; start each section with a line like '## symptoms'",
+            )
+        )
     sections: dict[str, Section] = {}
     for key, line, lines in chunks:
         field_name = f"sections.{key}"
         if key not in SECTION_KEYS:
-            problems.append(Problem(
-                shown, line, field_name,
-                f"unknown section key {key!r} (expected one of: {', '.join(SECTION_KEYS)})",
-            ))
+            problems.append(
+                Problem(
+                    shown,
+                    line,
+                    field_name,
+                    f"unknown section key {key!r} (expected one of: {', '.join(SECTION_KEYS)})",
+                )
+            )
             continue
         if key in sections:
-            problems.append(Problem(
-                shown, line, field_name,
-                f"section given twice (first at line {sections[key].line})",
-            ))
+            problems.append(
+                Problem(
+                    shown,
+                    line,
+                    field_name,
+                    f"section given twice (first at line {sections[key].line})",
+                )
+            )
             continue
         source = "\n".join(lines)
         if not source.strip():
             problems.append(Problem(shown, line, field_name, "section is empty"))
             continue
         html, found = markdown.render_block(
-            source, path=shown, field=field_name, first_line=line + 1,
-            base_dir=base_dir, root=root,
+            source,
+            path=shown,
+            field=field_name,
+            first_line=line + 1,
+            base_dir=base_dir,
+            root=root,
         )
         problems.extend(found)
         sections[key] = Section(key=key, html=html, line=line)
@@ -350,7 +413,9 @@ def _read_text(path: Path, shown: str) -> tuple[str, Problem | None]:
     try:
         return path.read_text(encoding="utf-8"), None
     except UnicodeDecodeError as error:
-        return "", Problem(shown, None, None, f"not UTF-8 text ({error.reason} at byte {error.start})")
+        return "", Problem(
+            shown, None, None, f"not UTF-8 text ({error.reason} at byte {error.start})"
+        )
     except OSError as error:
         return "", Problem(shown, None, None, f"cannot be read ({error.strerror})")
 
@@ -360,17 +425,25 @@ def load_condition(folder: Path, *, root: Path, languages: tuple[str, ...]) -> C
     condition = Condition(slug=folder.name, folder=folder)
     shown_folder = display_path(folder, root)
     if not _SLUG_RE.fullmatch(folder.name):
-        condition.problems.append(Problem(
-            shown_folder, None, None,
-            "folder name must be a lowercase slug like 'hemifacial-spasm'",
-        ))
+        condition.problems.append(
+            Problem(
+                shown_folder,
+                None,
+                None,
+                "folder name must be a lowercase slug like 'hemifacial-spasm'",
+            )
+        )
         return condition
     metadata_path = folder / METADATA_NAME
     if not metadata_path.is_file():
-        condition.problems.append(Problem(
-            display_path(metadata_path, root), None, None,
-            "is missing: every condition needs its metadata file",
-        ))
+        condition.problems.append(
+            Problem(
+                display_path(metadata_path, root),
+                None,
+                None,
+                "is missing: every condition needs its metadata file",
+            )
+        )
     else:
         condition.metadata, found = load_metadata(metadata_path, root=root, slug=folder.name)
         condition.problems.extend(found)
@@ -378,10 +451,14 @@ def load_condition(folder: Path, *, root: Path, languages: tuple[str, ...]) -> C
         lang = path.stem
         reason = validate_language(lang)
         if reason:
-            condition.problems.append(Problem(
-                display_path(path, root), None, None,
-                f"file name must be a language code plus .md: {reason}",
-            ))
+            condition.problems.append(
+                Problem(
+                    display_path(path, root),
+                    None,
+                    None,
+                    f"file name must be a language code plus .md: {reason}",
+                )
+            )
             continue
         content, found = load_content(path, root=root, lang=lang)
         condition.problems.extend(found)
@@ -395,37 +472,53 @@ def _compare_languages(condition: Condition, *, root: Path, languages: tuple[str
     """Warn about configured languages without content and sections some languages lack."""
     for lang in languages:
         if lang not in condition.contents and not (condition.folder / f"{lang}.md").exists():
-            condition.problems.append(Problem(
-                display_path(condition.folder / f"{lang}.md", root), None, None,
-                f"is missing: {condition.slug} has no content in {lang!r}",
-                severity="warning",
-            ))
+            condition.problems.append(
+                Problem(
+                    display_path(condition.folder / f"{lang}.md", root),
+                    None,
+                    None,
+                    f"is missing: {condition.slug} has no content in {lang!r}",
+                    severity="warning",
+                )
+            )
     present = {lang: set(content.sections) for lang, content in condition.contents.items()}
-    for lang, content in condition.contents.items():
+    for content in condition.contents.values():
         for key in SECTION_KEYS:
             others = sorted(other for other, keys in present.items() if key in keys)
             if key not in content.sections and others:
-                condition.problems.append(Problem(
-                    display_path(content.path, root), None, f"sections.{key}",
-                    f"section is missing (present in: {', '.join(others)})",
-                    severity="warning",
-                ))
+                condition.problems.append(
+                    Problem(
+                        display_path(content.path, root),
+                        None,
+                        f"sections.{key}",
+                        f"section is missing (present in: {', '.join(others)})",
+                        severity="warning",
+                    )
+                )
 
 
 def load_conditions(
-    data_dir: Path, *, root: Path, languages: tuple[str, ...], only: tuple[str, ...] = (),
+    data_dir: Path,
+    *,
+    root: Path,
+    languages: tuple[str, ...],
+    only: tuple[str, ...] = (),
 ) -> tuple[list[Condition], list[Problem]]:
     """Load every condition folder under *data_dir* (or only those named)."""
     if not data_dir.is_dir():
         return [], [Problem(display_path(data_dir, root), None, None, "data folder does not exist")]
-    folders = sorted(path for path in data_dir.iterdir() if path.is_dir()
-                     and not path.name.startswith((".", "_")))
+    folders = sorted(
+        path
+        for path in data_dir.iterdir()
+        if path.is_dir() and not path.name.startswith((".", "_"))
+    )
     problems = []
     if only:
         names = {folder.name for folder in folders}
         problems = [
             Problem(display_path(data_dir / name, root), None, None, "no such condition")
-            for name in only if name not in names
+            for name in only
+            if name not in names
         ]
         folders = [folder for folder in folders if folder.name in only]
     return [load_condition(folder, root=root, languages=languages) for folder in folders], problems

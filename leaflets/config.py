@@ -142,8 +142,12 @@ def load_config(root: Path, **overrides: Any) -> Config:
     for table in data:
         if table not in ("clinic", "build"):
             problems.append(
-                Problem(shown, find_line(text, table, ""), table,
-                        "unknown table (expected [clinic] and [build])")
+                Problem(
+                    shown,
+                    find_line(text, table, ""),
+                    table,
+                    "unknown table (expected [clinic] and [build])",
+                )
             )
 
     clinic_data = data.get("clinic", {})
@@ -161,8 +165,12 @@ def load_config(root: Path, **overrides: Any) -> Config:
     for key in _REQUIRED_CLINIC_FIELDS:
         if not clinic_values.get(key):
             problems.append(
-                Problem(shown, find_line(text, "clinic", ""), f"clinic.{key}",
-                        "is required: the clinic's name is printed on every leaflet")
+                Problem(
+                    shown,
+                    find_line(text, "clinic", ""),
+                    f"clinic.{key}",
+                    "is required: the clinic's name is printed on every leaflet",
+                )
             )
     logo: Path | None = None
     if clinic_values.get("logo"):
@@ -190,9 +198,8 @@ def load_config(root: Path, **overrides: Any) -> Config:
         report("build", "languages", "must be a non-empty list of language codes")
         languages = []
     for code in languages:
-        reason = validate_language(code)
-        if reason:
-            report("build", "languages", reason)
+        if why := validate_language(code):
+            report("build", "languages", why)
 
     paper = options["paper"]
     paper_names = {name.lower(): name for name in PAPER_SIZES}
@@ -212,10 +219,13 @@ def load_config(root: Path, **overrides: Any) -> Config:
         templates = []
     for name in templates:
         if name not in TEMPLATES:
-            report("build", "templates",
-                   f"unknown template {name!r} (expected one of: {', '.join(TEMPLATES)})")
+            report(
+                "build",
+                "templates",
+                f"unknown template {name!r} (expected one of: {', '.join(TEMPLATES)})",
+            )
 
-    filename = options["filename"]
+    filename: str = options["filename"]
     problems.extend(
         Problem(shown, find_line(text, "build", "filename"), "build.filename", message)
         for message in _filename_problems(filename)

@@ -60,7 +60,11 @@ def find_catalog(search_path: Iterable[Path], lang: str) -> Path | None:
 
 
 def load_catalog(
-    search_path: list[Path], lang: str, *, root: Path, expected: Iterable[str] = (),
+    search_path: list[Path],
+    lang: str,
+    *,
+    root: Path,
+    expected: Iterable[str] = (),
 ) -> LoadedCatalog:
     """Read and compile the catalog for *lang*; raise CatalogError when unusable.
 
@@ -72,40 +76,62 @@ def load_catalog(
     if path is None:
         # Name the place a user would create it: the workspace's own locales/.
         where = display_path(catalog_path(root / "locales", lang), root)
-        raise CatalogError(problems=[Problem(
-            where, None, None,
-            f"translation catalog for {lang!r} is missing "
-            f"(run `leaflets i18n init {lang}` to create it)",
-        )])
+        raise CatalogError(
+            problems=[
+                Problem(
+                    where,
+                    None,
+                    None,
+                    f"translation catalog for {lang!r} is missing "
+                    f"(run `leaflets i18n init {lang}` to create it)",
+                )
+            ]
+        )
     shown = display_path(path, root)
     try:
         with path.open("rb") as handle:
             catalog = read_po(handle, locale=lang, abort_invalid=True)
     except PoFileError as error:
-        raise CatalogError(problems=[Problem(shown, error.lineno + 1, None, f"invalid catalog: {_reason(error)}")]) from None
+        raise CatalogError(
+            problems=[Problem(shown, error.lineno + 1, None, f"invalid catalog: {_reason(error)}")]
+        ) from None
     except (ValueError, UnicodeDecodeError) as error:
-        raise CatalogError(problems=[Problem(shown, None, None, f"invalid catalog: {error}")]) from None
+        raise CatalogError(
+            problems=[Problem(shown, None, None, f"invalid catalog: {error}")]
+        ) from None
 
     errors: list[Problem] = []
     warnings: list[Problem] = []
     for message, message_errors in catalog.check():
         line = message.lineno or None
-        errors.extend(Problem(shown, line, f"msgid {message.id!r}", str(error)) for error in message_errors)
+        errors.extend(
+            Problem(shown, line, f"msgid {message.id!r}", str(error)) for error in message_errors
+        )
     if errors:
         raise CatalogError(problems=errors)
     for message_id in sorted(set(expected)):
-        message = catalog.get(message_id)
-        if message is None:
-            warnings.append(Problem(
-                shown, None, f"msgid {message_id!r}",
-                "not in the catalog (run `leaflets i18n update`)", severity="warning",
-            ))
-        elif not message.string or message.fuzzy:
-            state = "marked fuzzy" if message.fuzzy else "not translated"
-            warnings.append(Problem(
-                shown, message.lineno or None, f"msgid {message_id!r}",
-                f"{state}; the leaflet will show the English text", severity="warning",
-            ))
+        found = catalog.get(message_id)
+        if found is None:
+            warnings.append(
+                Problem(
+                    shown,
+                    None,
+                    f"msgid {message_id!r}",
+                    "not in the catalog (run `leaflets i18n update`)",
+                    severity="warning",
+                )
+            )
+        elif not found.string or found.fuzzy:
+            state = "marked fuzzy" if found.fuzzy else "not translated"
+            warnings.append(
+                Problem(
+                    shown,
+                    found.lineno or None,
+                    f"msgid {message_id!r}",
+                    f"{state}; the leaflet will show the English text",
+                    severity="warning",
+                )
+            )
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
@@ -119,10 +145,14 @@ def _reason(error: PoFileError) -> str:
 
 def extract_messages(template_dirs: Iterable[Path]) -> Catalog:
     """Extract every translatable message from the templates into a template catalog."""
-    template = Catalog(project=PROJECT, fuzzy=False, header_comment="# Messages of the leaflets templates.")
+    template = Catalog(
+        project=PROJECT, fuzzy=False, header_comment="# Messages of the leaflets templates."
+    )
     for folder in template_dirs:
         for filename, lineno, message, comments, context in extract_from_dir(
-            folder, method_map=[("**.html", "jinja2")], options_map={"**.html": JINJA_OPTIONS},
+            folder,
+            method_map=[("**.html", "jinja2")],
+            options_map={"**.html": JINJA_OPTIONS},
         ):
             path = (folder / filename).as_posix()
             template.add(message, None, [(path, lineno)], auto_comments=comments, context=context)
@@ -166,7 +196,9 @@ def init_catalog(locales_dir: Path, lang: str, template_dirs: list[Path], *, roo
     """Create the .po catalog for a new language from the templates' messages."""
     path = catalog_path(locales_dir, lang)
     if path.exists():
-        raise CatalogError(f"{display_path(path, root)}: already exists; use `leaflets i18n update`")
+        raise CatalogError(
+            f"{display_path(path, root)}: already exists; use `leaflets i18n update`"
+        )
     template = extract_messages(template_dirs)
     catalog = Catalog(locale=lang, project=PROJECT, fuzzy=False)
     catalog.update(template)
@@ -186,10 +218,16 @@ def compile_catalogs(locales_dir: Path, *, root: Path) -> list[Path]:
             with po_path.open("rb") as handle:
                 catalog = read_po(handle, locale=lang, abort_invalid=True)
         except PoFileError as error:
-            raise CatalogError(problems=[Problem(
-                display_path(po_path, root), error.lineno + 1, None,
-                f"invalid catalog: {_reason(error)}",
-            )]) from None
+            raise CatalogError(
+                problems=[
+                    Problem(
+                        display_path(po_path, root),
+                        error.lineno + 1,
+                        None,
+                        f"invalid catalog: {_reason(error)}",
+                    )
+                ]
+            ) from None
         buffer = io.BytesIO()
         write_mo(buffer, catalog)
         mo_path = po_path.with_suffix(".mo")

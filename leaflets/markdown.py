@@ -42,51 +42,83 @@ def _walk(tokens: Sequence[Token]) -> list[tuple[Token, int]]:
 
 
 def _check_tokens(
-    tokens: Sequence[Token], *, path: str, field: str, first_line: int,
-    base_dir: Path, root: Path,
+    tokens: Sequence[Token],
+    *,
+    path: str,
+    field: str,
+    first_line: int,
+    base_dir: Path,
+    root: Path,
 ) -> list[Problem]:
     problems = []
     for token, offset in _walk(tokens):
         line = first_line + offset
         if token.type in ("html_block", "html_inline"):
             snippet = token.content.strip().splitlines()[0][:40]
-            problems.append(Problem(
-                path, line, field,
-                f"raw HTML {snippet!r} is not allowed; write it in Markdown",
-            ))
+            problems.append(
+                Problem(
+                    path,
+                    line,
+                    field,
+                    f"raw HTML {snippet!r} is not allowed; write it in Markdown",
+                )
+            )
         elif token.type == "image":
             src = str(token.attrs.get("src", ""))
             resolved = (base_dir / src).resolve()
             if ":" in src.split("/")[0] or src.startswith(("/", "\\")):
-                problems.append(Problem(
-                    path, line, field,
-                    f"image {src!r} must be a relative path to a file in the workspace",
-                ))
+                problems.append(
+                    Problem(
+                        path,
+                        line,
+                        field,
+                        f"image {src!r} must be a relative path to a file in the workspace",
+                    )
+                )
             elif not resolved.is_relative_to(root):
-                problems.append(Problem(
-                    path, line, field, f"image {src!r} is outside the workspace",
-                ))
+                problems.append(
+                    Problem(
+                        path,
+                        line,
+                        field,
+                        f"image {src!r} is outside the workspace",
+                    )
+                )
             elif not resolved.is_file():
                 problems.append(Problem(path, line, field, f"image {src!r} does not exist"))
             else:
                 token.attrs["src"] = resolved.as_uri()
             if not token.content.strip():
-                problems.append(Problem(
-                    path, line, field,
-                    f"image {src!r} needs a description: ![what it shows]({src})",
-                ))
+                problems.append(
+                    Problem(
+                        path,
+                        line,
+                        field,
+                        f"image {src!r} needs a description: ![what it shows]({src})",
+                    )
+                )
         elif token.type == "link_open":
             href = str(token.attrs.get("href", ""))
             if not (href.startswith(LINK_SCHEMES) or href.startswith("#")):
-                problems.append(Problem(
-                    path, line, field,
-                    f"link {href!r} must start with one of: {', '.join(LINK_SCHEMES)}",
-                ))
+                problems.append(
+                    Problem(
+                        path,
+                        line,
+                        field,
+                        f"link {href!r} must start with one of: {', '.join(LINK_SCHEMES)}",
+                    )
+                )
     return problems
 
 
 def render_block(
-    text: str, *, path: str, field: str, first_line: int, base_dir: Path, root: Path,
+    text: str,
+    *,
+    path: str,
+    field: str,
+    first_line: int,
+    base_dir: Path,
+    root: Path,
 ) -> tuple[Markup, list[Problem]]:
     """Render block Markdown (paragraphs, lists, ### headings) to safe HTML.
 
@@ -98,17 +130,27 @@ def render_block(
     )
     for token, offset in _walk(tokens):
         if token.type == "heading_open" and token.tag in ("h1", "h2"):
-            problems.append(Problem(
-                path, first_line + offset, field,
-                "use ### for a heading inside a section (# and ## are taken by the layout)",
-            ))
+            problems.append(
+                Problem(
+                    path,
+                    first_line + offset,
+                    field,
+                    "use ### for a heading inside a section (# and ## are taken by the layout)",
+                )
+            )
     if problems:
         return Markup(""), problems
     return Markup(_MD.renderer.render(tokens, _MD.options, {})), []
 
 
 def render_inline(
-    text: str, *, path: str, field: str, line: int, base_dir: Path, root: Path,
+    text: str,
+    *,
+    path: str,
+    field: str,
+    line: int,
+    base_dir: Path,
+    root: Path,
 ) -> tuple[Markup, list[Problem]]:
     """Render one line of inline Markdown (bold, italics, links) to safe HTML."""
     tokens = _MD.parseInline(text)

@@ -18,7 +18,7 @@ from .exceptions import RenderError
 logger = logging.getLogger(__name__)
 
 
-class RefusedResource(FatalURLFetchingError):
+class RefusedResource(FatalURLFetchingError):  # type: ignore[misc]
     """A leaflet asked for a resource outside the workspace; rendering stops."""
 
 
@@ -42,9 +42,7 @@ class WorkspaceFetcher(URLFetcher):  # type: ignore[misc]
             )
         path = Path(unquote(parts.path)).resolve()
         if not any(path.is_relative_to(root) for root in self.allowed_roots):
-            raise RefusedResource(
-                f"refused to load {url!r}: the file is outside the workspace"
-            )
+            raise RefusedResource(f"refused to load {url!r}: the file is outside the workspace")
         try:
             body = path.read_bytes()
         except OSError as error:
@@ -97,7 +95,9 @@ class Renderer:
         except RefusedResource as error:
             raise RenderError(f"{name}: {error}") from None
         except Exception as error:  # WeasyPrint bugs must not stop the batch.
-            raise RenderError(f"{name}: WeasyPrint failed: {type(error).__name__}: {error}") from error
+            raise RenderError(
+                f"{name}: WeasyPrint failed: {type(error).__name__}: {error}"
+            ) from error
         finally:
             weasy_logger.removeHandler(collector)
         for message in collector.messages:

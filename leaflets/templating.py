@@ -42,8 +42,15 @@ class TemplateContext:
 
 
 def make_context(
-    *, lang: str, text_dir: str, kind: str, clinic: Clinic, condition: Metadata,
-    content: Content, paper: str, style_urls: dict[str, str],
+    *,
+    lang: str,
+    text_dir: str,
+    kind: str,
+    clinic: Clinic,
+    condition: Metadata,
+    content: Content,
+    paper: str,
+    style_urls: dict[str, str],
 ) -> TemplateContext:
     """Build the context for one leaflet, with sections in the fixed leaflet order."""
     return TemplateContext(
@@ -110,11 +117,20 @@ def compile_template(env: jinja2.Environment, name: str, *, root: Path) -> jinja
         return env.get_template(name)
     except jinja2.TemplateSyntaxError as error:
         path = display_path(Path(error.filename), root) if error.filename else name
-        raise TemplateError(problems=[Problem(path, error.lineno, None, f"template syntax error: {error.message}")]) from None
+        raise TemplateError(
+            problems=[Problem(path, error.lineno, None, f"template syntax error: {error.message}")]
+        ) from None
     except jinja2.TemplateNotFound as error:
-        raise TemplateError(problems=[Problem(
-            str(error.name), None, None, "template not found in the workspace or the theme",
-        )]) from None
+        raise TemplateError(
+            problems=[
+                Problem(
+                    str(error.name),
+                    None,
+                    None,
+                    "template not found in the workspace or the theme",
+                )
+            ]
+        ) from None
 
 
 def render(template: jinja2.Template, context: TemplateContext, *, root: Path) -> str:
@@ -129,6 +145,13 @@ def render(template: jinja2.Template, context: TemplateContext, *, root: Path) -
             if frame.filename.endswith((".html", ".jinja", ".j2")):
                 path, line = frame.filename, frame.lineno
         message = getattr(error, "message", None) or str(error)
-        raise TemplateError(problems=[Problem(
-            display_path(Path(path), root), line, None, f"template error: {message}",
-        )]) from None
+        raise TemplateError(
+            problems=[
+                Problem(
+                    display_path(Path(path), root),
+                    line,
+                    None,
+                    f"template error: {message}",
+                )
+            ]
+        ) from None

@@ -45,23 +45,18 @@ class _Loader(yaml.SafeLoader):
         result.line = node.start_mark.line + 1 + self.line_offset
         result.lines = {}
         for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=True)
             if not isinstance(key, str):
                 key = str(key)
             line = key_node.start_mark.line + 1 + self.line_offset
             if key in result:
-                self.duplicates.append(
-                    Problem(self.path, line, key, "this key is given twice")
-                )
-            result[key] = self.construct_object(value_node, deep=True)  # type: ignore[no-untyped-call]
+                self.duplicates.append(Problem(self.path, line, key, "this key is given twice"))
+            result[key] = self.construct_object(value_node, deep=True)
             result.lines[key] = line
         return result
 
     def construct_line_sequence(self, node: yaml.SequenceNode) -> LineList:
-        result = LineList(
-            self.construct_object(child, deep=True)  # type: ignore[no-untyped-call]
-            for child in node.value
-        )
+        result = LineList(self.construct_object(child, deep=True) for child in node.value)
         result.line = node.start_mark.line + 1 + self.line_offset
         result.lines = [child.start_mark.line + 1 + self.line_offset for child in node.value]
         return result
@@ -69,11 +64,11 @@ class _Loader(yaml.SafeLoader):
 
 _Loader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _Loader.construct_line_mapping,  # type: ignore[arg-type]
+    _Loader.construct_line_mapping,
 )
 _Loader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,
-    _Loader.construct_line_sequence,  # type: ignore[arg-type]
+    _Loader.construct_line_sequence,
 )
 
 

@@ -23,8 +23,10 @@ def test_every_shipped_leaflet_is_built(built_demo: Path) -> None:
     assert sorted(path.name for path in built_demo.iterdir()) == ALL
 
 
-@pytest.mark.parametrize(("name", "low", "high"), [
-    (EN_LEAFLET, 1, 4), (IT_LEAFLET, 1, 4), (EN_HANDOUT, 1, 1), (IT_HANDOUT, 1, 1)])
+@pytest.mark.parametrize(
+    ("name", "low", "high"),
+    [(EN_LEAFLET, 1, 4), (IT_LEAFLET, 1, 4), (EN_HANDOUT, 1, 1), (IT_HANDOUT, 1, 1)],
+)
 def test_page_counts(built_demo: Path, name: str, low: int, high: int) -> None:
     assert low <= len(PdfReader(built_demo / name).pages) <= high
 
@@ -32,11 +34,22 @@ def test_page_counts(built_demo: Path, name: str, low: int, high: int) -> None:
 def test_italian_leaflet_is_in_italian(built_demo: Path) -> None:
     pages = pdf_pages(built_demo / IT_LEAFLET)
     text = " ".join(pages)
-    assert pages[0].startswith("Demo Neurology Clinic Movement Disorders Service "
-                               "INFORMAZIONI PER I PAZIENTI Emispasmo facciale In breve")
-    for heading in ("Che cos’è?", "Sintomi", "Cause", "Come si fa la diagnosi",
-                    "Le cure possibili", "Vivere con questo disturbo", "Quando chiedere aiuto",
-                    "A quale specialista rivolgersi", "Contatti", "Fonti"):
+    assert pages[0].startswith(
+        "Demo Neurology Clinic Movement Disorders Service "
+        "INFORMAZIONI PER I PAZIENTI Emispasmo facciale In breve"
+    )
+    for heading in (
+        "Che cos’è?",
+        "Sintomi",
+        "Cause",
+        "Come si fa la diagnosi",
+        "Le cure possibili",
+        "Vivere con questo disturbo",
+        "Quando chiedere aiuto",
+        "A quale specialista rivolgersi",
+        "Contatti",
+        "Fonti",
+    ):
         assert heading in text
     assert "Prossima revisione 20 novembre 2027" in text
     assert "Ultima revisione 20 novembre 2026" in text
@@ -49,15 +62,28 @@ def test_italian_leaflet_is_in_italian(built_demo: Path) -> None:
 
 def test_english_leaflet_sections_come_in_order(built_demo: Path) -> None:
     text = " ".join(pdf_pages(built_demo / EN_LEAFLET))
-    headings = ["In short", "What is it?", "Symptoms", "Causes", "How it is diagnosed",
-                "Treatment options", "Living with it", "When to get help",
-                "Which specialist to see", "Contact us", "About this leaflet", "Sources"]
+    headings = [
+        "In short",
+        "What is it?",
+        "Symptoms",
+        "Causes",
+        "How it is diagnosed",
+        "Treatment options",
+        "Living with it",
+        "When to get help",
+        "Which specialist to see",
+        "Contact us",
+        "About this leaflet",
+        "Sources",
+    ]
     positions = [text.index(heading) for heading in headings]
     assert positions == sorted(positions)
     assert "Next review November 20, 2027" in text
     assert "Top Doctors (La redazione di Top Doctors): Emispasmo facciale" in text
-    assert "https://www.benech-neurochirurgia.it/en/areas-of-expertise/facial-nerve-hemispasm/" \
+    assert (
+        "https://www.benech-neurochirurgia.it/en/areas-of-expertise/facial-nerve-hemispasm/"
         in text.replace(" ", "")
+    )
 
 
 def test_running_header_on_later_pages_only(built_demo: Path) -> None:
@@ -69,17 +95,27 @@ def test_running_header_on_later_pages_only(built_demo: Path) -> None:
 
 def test_handout_has_the_clinic_and_room_for_notes(built_demo: Path) -> None:
     (page,) = pdf_pages(built_demo / IT_HANDOUT)
-    for text in ("Demo Neurology Clinic", "Telefono +39 02 0000 0000", "neurology@example.org",
-                 "SCHEDA DELL’AMBULATORIO", "Punti chiave", "Che cosa succede ora",
-                 "Note del medico", "Pagina 1 di 1"):
+    for text in (
+        "Demo Neurology Clinic",
+        "Telefono +39 02 0000 0000",
+        "neurology@example.org",
+        "SCHEDA DELL’AMBULATORIO",
+        "Punti chiave",
+        "Che cosa succede ora",
+        "Note del medico",
+        "Pagina 1 di 1",
+    ):
         assert text in page
 
 
-@pytest.mark.parametrize(("name", "lang", "title"), [
-    (EN_LEAFLET, "en", "Hemifacial spasm – Information for patients"),
-    (IT_LEAFLET, "it", "Emispasmo facciale – Informazioni per i pazienti"),
-    (IT_HANDOUT, "it", "Emispasmo facciale – Scheda dell’ambulatorio"),
-])
+@pytest.mark.parametrize(
+    ("name", "lang", "title"),
+    [
+        (EN_LEAFLET, "en", "Hemifacial spasm – Information for patients"),
+        (IT_LEAFLET, "it", "Emispasmo facciale – Informazioni per i pazienti"),
+        (IT_HANDOUT, "it", "Emispasmo facciale – Scheda dell’ambulatorio"),
+    ],
+)
 def test_metadata(built_demo: Path, name: str, lang: str, title: str) -> None:
     reader = PdfReader(built_demo / name)
     root = reader.trailer["/Root"]
@@ -104,9 +140,11 @@ def _structure_tags(reader: PdfReader) -> set[str]:
             tags.add(str(node["/S"]))
         kids = node.get("/K")
         kids = kids if isinstance(kids, list) else [kids]
-        stack.extend(kid.get_object() for kid in kids
-                     if kid is not None and hasattr(kid, "get_object")
-                     and isinstance(kid.get_object(), dict))
+        stack.extend(
+            kid.get_object()
+            for kid in kids
+            if kid is not None and hasattr(kid, "get_object") and isinstance(kid.get_object(), dict)
+        )
     return tags
 
 
@@ -114,8 +152,17 @@ def test_pdf_is_tagged_for_accessibility(built_demo: Path) -> None:
     reader = PdfReader(built_demo / EN_LEAFLET)
     root = reader.trailer["/Root"]
     assert bool(root["/MarkInfo"]["/Marked"])
-    assert {"/Document", "/H1", "/H2", "/H3", "/P", "/L", "/LI", "/Figure", "/Link"} <= \
-        _structure_tags(reader)
+    assert {
+        "/Document",
+        "/H1",
+        "/H2",
+        "/H3",
+        "/P",
+        "/L",
+        "/LI",
+        "/Figure",
+        "/Link",
+    } <= _structure_tags(reader)
     assert b"pdfuaid" in root["/Metadata"].get_object().get_data()
 
 
@@ -128,8 +175,12 @@ def test_fonts_are_embedded(built_demo: Path) -> None:
                 descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
                 fonts[str(font["/BaseFont"]).split("+")[1]] = "/FontFile2" in descriptor
         assert fonts and all(fonts.values()), fonts
-        assert set(fonts) <= {"Open-Sans", "Open-Sans-Bold", "Open-Sans-Italic",
-                              "Open-Sans-BoldItalic"}, fonts
+        assert set(fonts) <= {
+            "Open-Sans",
+            "Open-Sans-Bold",
+            "Open-Sans-Italic",
+            "Open-Sans-BoldItalic",
+        }, fonts
 
 
 def test_builds_are_byte_identical(make_workspace: Callable[..., Path], built_demo: Path) -> None:
@@ -146,7 +197,7 @@ def test_letter_paper_and_pdf_a(make_workspace: Callable[..., Path]) -> None:
     reader = PdfReader(workspace.config.output_dir / IT_LEAFLET)
     assert [round(float(v)) for v in reader.pages[0].mediabox] == [0, 0, 612, 792]
     xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data()
-    assert b"pdfaid:part" in xmp and b"pdfaid:conformance=\"A\"" in xmp
+    assert b"pdfaid:part" in xmp and b'pdfaid:conformance="A"' in xmp
 
 
 def test_selection(make_workspace: Callable[..., Path]) -> None:
@@ -161,10 +212,13 @@ def second_condition(root: Path) -> None:
     target = root / "data" / "spasm-copy"
     target.mkdir()
     for name in ("en.md", "it.md"):
-        (target / name).write_text((REPO / "data/hemifacial-spasm" / name).read_text("utf-8"), "utf-8")
+        (target / name).write_text(
+            (REPO / "data/hemifacial-spasm" / name).read_text("utf-8"), "utf-8"
+        )
     meta = (REPO / "data/hemifacial-spasm/condition.yaml").read_text("utf-8")
-    (target / "condition.yaml").write_text(meta.replace("id: hemifacial-spasm", "id: spasm-copy"),
-                                           "utf-8")
+    (target / "condition.yaml").write_text(
+        meta.replace("id: hemifacial-spasm", "id: spasm-copy"), "utf-8"
+    )
 
 
 def test_a_broken_condition_does_not_stop_the_others(make_workspace: Callable[..., Path]) -> None:
@@ -181,15 +235,20 @@ def test_a_broken_condition_does_not_stop_the_others(make_workspace: Callable[..
     assert not report.ok
     statuses = {outcome.job.name: outcome.status for outcome in report.outcomes}
     assert statuses == {
-        "hemifacial-spasm.en.handout": "built", "hemifacial-spasm.en.leaflet": "built",
-        "hemifacial-spasm.it.handout": "built", "hemifacial-spasm.it.leaflet": "built",
-        "spasm-copy.en.handout": "failed", "spasm-copy.en.leaflet": "failed",
-        "spasm-copy.it.handout": "failed", "spasm-copy.it.leaflet": "failed",
+        "hemifacial-spasm.en.handout": "built",
+        "hemifacial-spasm.en.leaflet": "built",
+        "hemifacial-spasm.it.handout": "built",
+        "hemifacial-spasm.it.leaflet": "built",
+        "spasm-copy.en.handout": "failed",
+        "spasm-copy.en.leaflet": "failed",
+        "spasm-copy.it.handout": "failed",
+        "spasm-copy.it.leaflet": "failed",
     }
     failed = next(o for o in report.outcomes if o.job.name == "spasm-copy.en.leaflet")
     assert failed.reason == (
         "invalid data: data/spasm-copy/condition.yaml:6: last_reviewed: someday is not a date "
-        "in YYYY-MM-DD format (like 2026-11-22)")
+        "in YYYY-MM-DD format (like 2026-11-22)"
+    )
     # The good PDF built before the data broke is still there, untouched.
     assert (root / "build" / "spasm-copy.en.leaflet.pdf").read_bytes() == kept
     assert (root / "build" / EN_LEAFLET).exists()
@@ -213,13 +272,21 @@ def test_a_broken_template_stops_only_its_outputs(make_workspace: Callable[..., 
 def test_resources_outside_the_workspace_are_refused(make_workspace: Callable[..., Path]) -> None:
     text = (REPO / "templates/leaflet.html").read_text("utf-8")
     for url in ("http://example.org/tracker.png", "file:///etc/passwd"):
-        root = make_workspace(files={"templates/leaflet.html": text.replace(
-            "<main>", f'<main><img src="{url}" alt="x">', 1)})
+        root = make_workspace(
+            files={
+                "templates/leaflet.html": text.replace(
+                    "<main>", f'<main><img src="{url}" alt="x">', 1
+                )
+            }
+        )
         report = build(open_workspace(root), languages=["en"], templates=["leaflet"])
         (outcome,) = report.outcomes
         assert outcome.status == "failed"
-        reason = "the file is outside the workspace" if url.startswith("file") else \
-            "leaflets only uses files inside the workspace"
+        reason = (
+            "the file is outside the workspace"
+            if url.startswith("file")
+            else "leaflets only uses files inside the workspace"
+        )
         assert outcome.reason == f"hemifacial-spasm.en.leaflet: refused to load {url!r}: {reason}"
         assert not (root / "build" / EN_LEAFLET).exists()
 
@@ -227,12 +294,16 @@ def test_resources_outside_the_workspace_are_refused(make_workspace: Callable[..
 def test_an_overlong_handout_is_a_warning(make_workspace: Callable[..., Path]) -> None:
     text = (REPO / "data/hemifacial-spasm/en.md").read_text("utf-8")
     many = "".join(f"  - Point number {n} of a very long list of key points.\n" for n in range(30))
-    root = make_workspace(files={"data/hemifacial-spasm/en.md": text.replace(
-        "key_points:\n", "key_points:\n" + many, 1)})
+    root = make_workspace(
+        files={
+            "data/hemifacial-spasm/en.md": text.replace("key_points:\n", "key_points:\n" + many, 1)
+        }
+    )
     report = build(open_workspace(root), languages=["en"], templates=["handout"], strict=True)
     (outcome,) = report.outcomes
     assert outcome.status == "built"
     assert outcome.pages > 1
     assert outcome.warnings == (
-        f"{outcome.pages} pages, more than the 1 a clinic handout may take",)
+        f"{outcome.pages} pages, more than the 1 a clinic handout may take",
+    )
     assert not report.ok  # --strict turns the warning into a failure

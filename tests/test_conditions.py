@@ -67,20 +67,24 @@ def test_wrong_type_and_missing_field(make_workspace: Callable[..., Path]) -> No
     files.update(replaced(META, 'version: "1.0"', "version: 1.0"))
     root = make_workspace(files=files)
     assert problems_of(root) == [
-        f"{META}:5: version: must be text, not the number 1.0; quote it, like version: \"1.0\"",
+        f'{META}:5: version: must be text, not the number 1.0; quote it, like version: "1.0"',
         f"{EN}:2: title: is required",
     ]
 
 
 def test_date_in_wrong_format(make_workspace: Callable[..., Path]) -> None:
-    root = make_workspace(files=replaced(META, "next_review: 2027-11-20", "next_review: 20/11/2027"))
+    root = make_workspace(
+        files=replaced(META, "next_review: 2027-11-20", "next_review: 20/11/2027")
+    )
     assert problems_of(root) == [
         f"{META}:7: next_review: 20/11/2027 is not a date in YYYY-MM-DD format (like 2026-11-22)",
     ]
 
 
 def test_next_review_must_follow_last_review(make_workspace: Callable[..., Path]) -> None:
-    root = make_workspace(files=replaced(META, "next_review: 2027-11-20", "next_review: 2025-01-01"))
+    root = make_workspace(
+        files=replaced(META, "next_review: 2027-11-20", "next_review: 2025-01-01")
+    )
     assert problems_of(root) == [
         f"{META}:7: next_review: 2025-01-01 must come after last_reviewed (2026-11-20)",
     ]
@@ -117,8 +121,12 @@ def test_every_problem_is_collected(make_workspace: Callable[..., Path]) -> None
 
 
 def test_remote_and_outside_images_are_refused(make_workspace: Callable[..., Path]) -> None:
-    files = replaced(EN, "You may notice:", "![A face](http://example.org/face.png)\n\n"
-                     "![Secrets](file:///etc/passwd)\n\n![Up](../../../outside.png)\n\nYou may notice:")
+    files = replaced(
+        EN,
+        "You may notice:",
+        "![A face](http://example.org/face.png)\n\n"
+        "![Secrets](file:///etc/passwd)\n\n![Up](../../../outside.png)\n\nYou may notice:",
+    )
     root = make_workspace(files=files)
     line = line_of(EN, "You may notice:")
     assert problems_of(root) == [
@@ -126,25 +134,34 @@ def test_remote_and_outside_images_are_refused(make_workspace: Callable[..., Pat
         "relative path to a file in the workspace",
         f"{EN}:{line + 2}: sections.symptoms: image 'file:///etc/passwd' must be a relative "
         "path to a file in the workspace",
-        f"{EN}:{line + 4}: sections.symptoms: image '../../../outside.png' is outside the workspace",
+        f"{EN}:{line + 4}: sections.symptoms: image '../../../outside.png' is outside the "
+        "workspace",
     ]
 
 
 def test_raw_html_and_bad_links_are_refused(make_workspace: Callable[..., Path]) -> None:
-    files = replaced(IT, "Potresti notare:", "<script>alert(1)</script>\n\n"
-                     "[clicca](javascript:alert(1))\n\nPotresti notare:")
+    files = replaced(
+        IT,
+        "Potresti notare:",
+        "<script>alert(1)</script>\n\n[clicca](javascript:alert(1))\n\nPotresti notare:",
+    )
     root = make_workspace(files=files)
     line = line_of(IT, "Potresti notare:")
     problems = problems_of(root)
-    assert f"{IT}:{line}: sections.symptoms: raw HTML '<script>alert(1)</script>' is not " \
+    assert (
+        f"{IT}:{line}: sections.symptoms: raw HTML '<script>alert(1)</script>' is not "
         "allowed; write it in Markdown" in problems
-    assert f"{IT}:{line + 2}: sections.symptoms: link 'javascript:alert(1)' must start with " \
+    )
+    assert (
+        f"{IT}:{line + 2}: sections.symptoms: link 'javascript:alert(1)' must start with "
         "one of: http://, https://, mailto:, tel:" in problems
+    )
 
 
 def test_local_image_is_accepted(make_workspace: Callable[..., Path]) -> None:
-    files = replaced(EN, "You may notice:", "![The clinic logo](../../assets/clinic-logo.svg)\n\n"
-                     "You may notice:")
+    files = replaced(
+        EN, "You may notice:", "![The clinic logo](../../assets/clinic-logo.svg)\n\nYou may notice:"
+    )
     root = make_workspace(files=files)
     assert problems_of(root) == []
 
@@ -180,7 +197,8 @@ def test_duplicate_key_and_text_before_first_section(make_workspace: Callable[..
     problems = problems_of(root)
     assert problems[0] == f"{EN}:3: title: this key is given twice"
     assert problems[1].endswith(
-        "text before the first section; start each section with a line like '## symptoms'")
+        "text before the first section; start each section with a line like '## symptoms'"
+    )
 
 
 @pytest.mark.parametrize("name", ["Bad_Name", "x y"])
@@ -189,4 +207,5 @@ def test_folder_names_must_be_slugs(make_workspace: Callable[..., Path], name: s
     (root / "data" / name).mkdir()
     condition = load_condition(root / "data" / name, root=root, languages=("en",))
     assert [str(p) for p in condition.problems] == [
-        f"data/{name}: folder name must be a lowercase slug like 'hemifacial-spasm'"]
+        f"data/{name}: folder name must be a lowercase slug like 'hemifacial-spasm'"
+    ]

@@ -33,8 +33,10 @@ def test_defaults_fill_a_minimal_file(make_workspace: Callable[..., Path]) -> No
     assert config.languages == tuple(DEFAULTS["languages"])
     assert config.paper == "A4"
     assert config.pdf_variant == "pdf/ua-1"
-    assert config.output_name(condition="x", lang="it", template="leaflet", version="1") == \
-        "x.it.leaflet.pdf"
+    assert (
+        config.output_name(condition="x", lang="it", template="leaflet", version="1")
+        == "x.it.leaflet.pdf"
+    )
 
 
 def test_overrides_win_and_paper_is_case_insensitive(make_workspace: Callable[..., Path]) -> None:
@@ -44,7 +46,8 @@ def test_overrides_win_and_paper_is_case_insensitive(make_workspace: Callable[..
 
 def test_missing_file(tmp_path: Path) -> None:
     assert errors(tmp_path) == [
-        f"leaflets.toml: not found in {tmp_path} (run `leaflets init` to create a workspace)"]
+        f"leaflets.toml: not found in {tmp_path} (run `leaflets init` to create a workspace)"
+    ]
 
 
 def test_invalid_toml_names_the_line(make_workspace: Callable[..., Path]) -> None:
@@ -53,7 +56,8 @@ def test_invalid_toml_names_the_line(make_workspace: Callable[..., Path]) -> Non
 
 
 def test_every_problem_is_reported(make_workspace: Callable[..., Path]) -> None:
-    root = make_workspace(config="""\
+    root = make_workspace(
+        config="""\
 [clinic]
 phone = 12345
 fax = "none"
@@ -65,7 +69,8 @@ pdf_variant = "pdf/x-4"
 templates = ["leaflet", "poster"]
 filename = "{condition}-{lang}.pdf"
 colour = "blue"
-""")
+"""
+    )
     assert errors(root) == [
         "leaflets.toml:2: clinic.phone: must be a string, not 12345",
         "leaflets.toml:3: clinic.fax: unknown key (expected one of: name, department, "
@@ -87,16 +92,22 @@ colour = "blue"
 
 def test_logo_must_be_inside_the_workspace(make_workspace: Callable[..., Path]) -> None:
     root = make_workspace(config=MINIMAL + 'logo = "../../etc/passwd"\n')
-    assert errors(root) == ["leaflets.toml:3: clinic.logo: '../../etc/passwd' is outside the workspace"]
+    assert errors(root) == [
+        "leaflets.toml:3: clinic.logo: '../../etc/passwd' is outside the workspace"
+    ]
 
 
 def test_missing_logo(make_workspace: Callable[..., Path]) -> None:
     root = make_workspace(config=MINIMAL + 'logo = "assets/missing.png"\n')
-    assert errors(root) == ["leaflets.toml:3: clinic.logo: file 'assets/missing.png' does not exist"]
+    assert errors(root) == [
+        "leaflets.toml:3: clinic.logo: file 'assets/missing.png' does not exist"
+    ]
 
 
 def test_filename_placeholders(make_workspace: Callable[..., Path]) -> None:
-    root = make_workspace(config=MINIMAL + '[build]\nfilename = "out/{condition}.{lang}.{template}.{size}.txt"\n')
+    root = make_workspace(
+        config=MINIMAL + '[build]\nfilename = "out/{condition}.{lang}.{template}.{size}.txt"\n'
+    )
     assert errors(root) == [
         "leaflets.toml:4: build.filename: unknown placeholder {size} in "
         "'out/{condition}.{lang}.{template}.{size}.txt' (expected: {condition}, {lang}, "

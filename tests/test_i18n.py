@@ -8,29 +8,36 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from conftest import REPO
 
 from leaflets.build import check, load_project
 from leaflets.exceptions import CatalogError
 from leaflets.i18n import extract_messages, load_catalog, long_date, text_direction
 from leaflets.workspace import open_workspace
 
-from conftest import REPO
-
 IT_PO = "locales/it/LC_MESSAGES/messages.po"
 
 
-@pytest.mark.parametrize(("lang", "expected"), [
-    ("it", "22 novembre 2026"),
-    ("en", "November 22, 2026"),
-    ("en_GB", "22 November 2026"),
-    ("de", "22. November 2026"),
-])
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("it", "22 novembre 2026"),
+        ("en", "November 22, 2026"),
+        ("en_GB", "22 November 2026"),
+        ("de", "22. November 2026"),
+    ],
+)
 def test_long_dates_follow_the_locale(lang: str, expected: str) -> None:
     assert long_date(datetime.date(2026, 11, 22), lang) == expected
 
 
 def test_text_direction() -> None:
-    assert [text_direction(lang) for lang in ("en", "it", "ar", "he")] == ["ltr", "ltr", "rtl", "rtl"]
+    assert [text_direction(lang) for lang in ("en", "it", "ar", "he")] == [
+        "ltr",
+        "ltr",
+        "rtl",
+        "rtl",
+    ]
 
 
 def test_committed_catalogs_match_the_templates() -> None:
@@ -61,14 +68,16 @@ def test_missing_catalog(make_workspace: Callable[..., Path]) -> None:
     problems = [str(p) for p in check(open_workspace(root))]
     assert problems[0] == (
         "locales/fr/LC_MESSAGES/messages.po: translation catalog for 'fr' is missing "
-        "(run `leaflets i18n init fr` to create it)")
+        "(run `leaflets i18n init fr` to create it)"
+    )
 
 
 def test_workspace_catalog_overrides_and_is_validated(make_workspace: Callable[..., Path]) -> None:
     text = (REPO / IT_PO).read_text(encoding="utf-8")
     broken = text.replace('msgstr "Pagina {page} di {pages}"', 'msgstr "Pagina {pagina}"')
-    broken = broken.replace('msgstr "Versione %(version)s · revisionato il %(date)s"',
-                            'msgstr "Versione %(versione)s"')
+    broken = broken.replace(
+        'msgstr "Versione %(version)s · revisionato il %(date)s"', 'msgstr "Versione %(versione)s"'
+    )
     root = make_workspace(files={IT_PO: broken})
     with pytest.raises(CatalogError) as caught:
         load_catalog([root / "locales"], "it", root=root)

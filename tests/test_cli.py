@@ -1,0 +1,179 @@
+"""The command line: help, exit codes and messages exactly as a user reads them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import REPO, run_cli
+
+from leaflets import __version__
+
+
+def test_help_lists_the_commands() -> None:
+    result = run_cli("--help")
+    assert result.exit_code == 0
+    for command in ("build", "check", "list", "init", "i18n"):
+        assert f"  {command} " in result.output
+
+
+@pytest.mark.parametrize("command", [["build"], ["check"], ["list"], ["init"], ["i18n", "update"]])
+def test_every_command_has_help(command: list[str]) -> None:
+    result = run_cli(*command, "--help")
+    assert result.exit_code == 0
+    assert result.output.startswith(f"Usage: cli {' '.join(command)}")
+
+
+def test_version() -> None:
+    assert run_cli("--version").output == f"leaflets, version {__version__}\n"
+
+
+def test_build_prints_a_line_per_output_and_a_summary(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace()
+    result = run_cli("build", "-C", root, "--lang", "it")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("built    build/hemifacial-spasm.it.leaflet.pdf  (")
+    assert lines[1].startswith("built    build/hemifacial-spasm.it.handout.pdf  (1 page, ")
+    assert lines[2].startswith("2 built, 0 failed, 0 skipped, 0 warnings; ")
+
+
+def test_build_failure_exit_code_and_no_traceback(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace()
+    meta = root / "data/hemifacial-spasm/condition.yaml"
+    meta.write_text(meta.read_text("utf-8").replace("owner:", "owners:"), "utf-8")
+    result = run_cli("build", "-C", root)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert result.stderr.splitlines()[:2] == [
+        "data/hemifacial-spasm/condition.yaml:8: owners: unknown key (expected one of: id, "
+        "specialty, icd10, version, last_reviewed, next_review, owner, reviewer, sources)",
+        "data/hemifacial-spasm/condition.yaml:2: owner: is required",
+    ]
+    assert (
+        "failed   hemifacial-spasm.en.leaflet: invalid data: data/hemifacial-spasm/"
+        "condition.yaml:8: owners: unknown key" in result.stderr
+    )
+    assert not (root / "build").exists()
+
+
+def test_unknown_selection(make_workspace: Callable[..., Path]) -> None:
+    result = run_cli("build", "-C", make_workspace(), "--lang", "fr")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: unknown language 'fr' (expected one of: en, it)\n"
+
+
+def test_missing_workspace(tmp_path: Path) -> None:
+    result = run_cli("check", "-C", tmp_path)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"Error: leaflets.toml: not found in {tmp_path} "
+        "(run `leaflets init` to create a workspace)\n"
+    )
+
+
+def test_check_exit_codes(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace()
+    ok = run_cli("check", "-C", root)
+    assert (ok.exit_code, ok.output) == (0, "0 errors, 0 warnings\n")
+    (root / "data/hemifacial-spasm/it.md").unlink()
+    warned = run_cli("check", "-C", root)
+    assert warned.exit_code == 0
+    assert warned.stderr == (
+        "data/hemifacial-spasm/it.md: warning: is missing: "
+        "hemifacial-spasm has no content in 'it'\n"
+    )
+    assert run_cli("check", "-C", root, "--strict").exit_code == 1
+    en = root / "data/hemifacial-spasm/en.md"
+    en.write_text(en.read_text("utf-8").replace("## causes", "## cause"), "utf-8")
+    failed = run_cli("check", "-C", root)
+    assert failed.exit_code == 1
+    assert failed.stdout == "1 errors, 1 warnings\n"
+
+
+def test_list_shows_what_is_missing(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace()
+    it = root / "data/hemifacial-spasm/it.md"
+    text = it.read_text("utf-8")
+    it.write_text(text[: text.index("## specialist")], "utf-8")
+    result = run_cli("list", "-C", root)
+    assert result.exit_code == 0
+    assert result.output.splitlines() == [
+        "hemifacial-spasm.en.handout  ready    hemifacial-spasm.en.handout.pdf",
+        "hemifacial-spasm.en.leaflet  ready    hemifacial-spasm.en.leaflet.pdf",
+        "hemifacial-spasm.it.handout  ready    hemifacial-spasm.it.handout.pdf",
+        "hemifacial-spasm.it.leaflet  ready    hemifacial-spasm.it.leaflet.pdf",
+        "hemifacial-spasm: data/hemifacial-spasm/it.md: warning: sections.specialist: "
+        "section is missing (present in: en)",
+        "4 of 4 outputs can be built",
+    ]
+    it.unlink()
+    lines = run_cli("list", "-C", root).output.splitlines()
+    assert lines[2] == (
+        "hemifacial-spasm.it.handout  missing  no content in 'it' (data/hemifacial-spasm/it.md)"
+    )
+    assert lines[-1] == "2 of 4 outputs can be built"
+
+
+def test_init_creates_a_buildable_workspace(tmp_path: Path) -> None:
+    target = tmp_path / "clinic"
+    result = run_cli("init", target)
+    assert result.exit_code == 0
+    assert (target / "leaflets.toml").read_text("utf-8") == (REPO / "leaflets.toml").read_text(
+        "utf-8"
+    )
+    assert run_cli("check", "-C", target).exit_code == 0
+    again = run_cli("init", target)
+    assert again.exit_code == 2
+    assert (
+        again.stderr == f"Error: {target / 'leaflets.toml'}: already exists; not overwriting it\n"
+    )
+
+
+def test_i18n_init_update_compile(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace()
+    result = run_cli("i18n", "init", "-C", root, "fr")
+    assert result.output == "wrote    locales/fr/LC_MESSAGES/messages.po\n"
+    assert run_cli("i18n", "update", "-C", root).output.splitlines() == [
+        "wrote    locales/messages.pot",
+        "wrote    locales/fr/LC_MESSAGES/messages.po",
+    ]
+    assert (
+        run_cli("i18n", "compile", "-C", root).output
+        == "wrote    locales/fr/LC_MESSAGES/messages.mo\n"
+    )
+    bad = run_cli("i18n", "init", "-C", root, "klingon")
+    assert (bad.exit_code, bad.stderr) == (
+        1,
+        "Error: 'klingon' is not a language code like 'en' or 'pt_BR'\n",
+    )
+
+
+def test_new_language_needs_no_code_change(make_workspace: Callable[..., Path]) -> None:
+    """A new .po plus content files is all it takes to add a language."""
+    root = make_workspace()
+    config = root / "leaflets.toml"
+    config.write_text(
+        config.read_text("utf-8").replace('["en", "it"]', '["en", "it", "de"]'), "utf-8"
+    )
+    assert run_cli("i18n", "init", "-C", root, "de").exit_code == 0
+    po = root / "locales/de/LC_MESSAGES/messages.po"
+    po.write_text(
+        po.read_text("utf-8").replace(
+            'msgid "Symptoms"\nmsgstr ""', 'msgid "Symptoms"\nmsgstr "Symptome"'
+        ),
+        "utf-8",
+    )
+    en = (root / "data/hemifacial-spasm/en.md").read_text("utf-8")
+    (root / "data/hemifacial-spasm/de.md").write_text(
+        en.replace("Hemifacial spasm\n", "Hemifazialer Spasmus\n", 1)
+    )
+    result = run_cli("build", "-C", root, "--lang", "de", "--template", "leaflet")
+    assert result.exit_code == 0, result.output
+    assert "not translated; the leaflet will show the English text" in result.stderr
+    from conftest import pdf_pages
+
+    text = " ".join(pdf_pages(root / "build/hemifacial-spasm.de.leaflet.pdf"))
+    assert "Hemifazialer Spasmus" in text and "Symptome" in text
+    assert "20. November 2026" in text
