@@ -43,6 +43,9 @@ class Source:
     url: str = ""
     publisher: str = ""
     language: str = ""
+    #: When the publisher last changed the page, and when it was imported from it.
+    modified: datetime.date | None = None
+    imported: datetime.date | None = None
 
 
 @dataclass(frozen=True)
@@ -134,10 +137,11 @@ class _Fields:
             return ""
         return value.strip()
 
-    def date(self, key: str) -> datetime.date | None:
+    def date(self, key: str, *, required: bool = True) -> datetime.date | None:
         value = self.data.get(key)
         if value is None:
-            self.report(key, "is required (a date like 2026-11-22)")
+            if required:
+                self.report(key, "is required (a date like 2026-11-22)")
             return None
         if isinstance(value, datetime.datetime) or not isinstance(value, datetime.date):
             self.report(key, f"{value!s} is not a date in YYYY-MM-DD format (like 2026-11-22)")
@@ -188,7 +192,7 @@ _METADATA_KEYS = (
     "reviewer",
     "sources",
 )
-_SOURCE_KEYS = ("title", "url", "publisher", "language")
+_SOURCE_KEYS = ("title", "url", "publisher", "language", "modified", "imported")
 _CONTENT_KEYS = ("title", "summary", "key_points", "next_steps")
 
 
@@ -269,6 +273,8 @@ def _load_sources(data: LineDict, fields: _Fields) -> list[Source]:
                 url=url,
                 publisher=source_fields.text("publisher", required=False),
                 language=language,
+                modified=source_fields.date("modified", required=False),
+                imported=source_fields.date("imported", required=False),
             )
         )
     return sources
