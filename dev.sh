@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Set up everything leaflets needs on a fresh machine, then build the demo or run the tests.
+#
+#   ./dev.sh demo [leaflets build options]   build the shipped leaflets into build/
+#   ./dev.sh test [pytest options]           run the whole test suite
+#
+# It installs, when missing: the Debian libraries WeasyPrint renders with
+# (with apt-get, when run as root), a virtualenv in .venv (or $LEAFLETS_VENV),
+# and leaflets with its test tools in that virtualenv.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+VENV=${LEAFLETS_VENV:-.venv}
+PYTHON=${PYTHON:-python3}
+# Pango draws the text; HarfBuzz's subsetter keeps embedded fonts small.
+DEBIAN_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig)
+
+say() { printf '%s\n' "$*" >&2; }
+
+install_debian_packages() {
+    local missing=() package
+    command -v dpkg-query >/dev/null 2>&1 || return 0
+    for package in "${DEBIAN_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+            || missing+=("$package")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+        say "Installing Debian packages: ${missing[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            "${missing[@]}" >/dev/null
+    else
+        say "warning: missing Debian packages (install them as root): ${missing[*]}"
+    fi
+}
+
+install_python_packages() {
+    if [ ! -x "$VENV/bin/python" ]; then
+        say "Creating the virtualenv $VENV"
+        if ! "$PYTHON" -m venv "$VENV" 2>/dev/null; then
+            # Debian splits ensurepip into python3-venv.
+            if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+                apt-get update -qq
+                DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+                rm -rf "$VENV"
+                "$PYTHON" -m venv "$VENV"
+            else
+                say "error: cannot create a virtualenv; install python3-venv"; exit 1
+            fi
+        fi
+    fi
+    # Reinstall only when the project's requirements changed since the last time.
+    local stamp="$VENV/.leaflets-installed"
+    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+        say "Installing leaflets and its dependencies into $VENV"
+        "$VENV/bin/python" -m pip install --quiet -e ".[test]"
+        touch "$stamp"
+    fi
+}
+
+setup() {
+    install_debian_packages
+    install_python_packages
+}
+
+case "${1:-}" in
+    demo)
+        shift
+        setup
+        exec "$VENV/bin/leaflets" build "$@"
+        ;;
+    test)
+        shift
+        setup
+        exec "$VENV/bin/python" -m pytest "$@"
+        ;;
+    setup)
+        setup
+        ;;
+    *)
+        say "usage: ./dev.sh demo|test|setup [options]"
+        exit 2
+        ;;
+esac
