@@ -17,9 +17,20 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Build the project's wheel once, without network or build isolation."""
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-         "--wheel-dir", str(out), str(REPO)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--wheel-dir",
+            str(out),
+            str(REPO),
+        ],
+        check=True,
+        capture_output=True,
     )
     (path,) = out.glob("leaflets-*.whl")
     return path
@@ -55,12 +66,18 @@ def test_installed_wheel_builds_the_demo(wheel: Path, tmp_path: Path) -> None:
     run = [sys.executable, "-m", "leaflets"]
     where = subprocess.run(
         [sys.executable, "-c", "import leaflets.workspace as w; print(w.builtin_theme_dir())"],
-        env=env, capture_output=True, text=True, check=True, cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
     )
     assert where.stdout.strip() == str(site / "leaflets" / "theme")
-    subprocess.run([*run, "init", str(workspace)], env=env, check=True, cwd=tmp_path,
-                   capture_output=True)
-    result = subprocess.run([*run, "build", "--lang", "it"], env=env, cwd=workspace,
-                            capture_output=True, text=True)
+    subprocess.run(
+        [*run, "init", str(workspace)], env=env, check=True, cwd=tmp_path, capture_output=True
+    )
+    result = subprocess.run(
+        [*run, "build", "--lang", "it"], env=env, cwd=workspace, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
     assert "Sintomi" in " ".join(pdf_pages(workspace / "build/hemifacial-spasm.it.leaflet.pdf"))

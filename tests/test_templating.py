@@ -14,9 +14,9 @@ from leaflets.workspace import open_workspace
 
 
 def test_css_string_quotes_and_places_counters() -> None:
-    assert css_string("Pagina {page} di {pages}", {"page": "counter(page)",
-                                                  "pages": "counter(pages)"}) == (
-        '"Pagina " counter(page) " di " counter(pages)')
+    assert css_string(
+        "Pagina {page} di {pages}", {"page": "counter(page)", "pages": "counter(pages)"}
+    ) == ('"Pagina " counter(page) " di " counter(pages)')
     # Quotes, backslashes and angle brackets can never end the string or the <style>.
     assert css_string('A "b" \\ </style>') == '"A \\22 b\\22  \\5c  \\3c \\2f style\\3e "'
     assert css_string("Clinica Sant’Anna") == '"Clinica Sant\\2019 Anna"'
@@ -25,8 +25,12 @@ def test_css_string_quotes_and_places_counters() -> None:
 def test_html_is_escaped_and_marked_with_language(make_workspace: Callable[..., Path]) -> None:
     root = make_workspace()
     config = root / "leaflets.toml"
-    config.write_text(config.read_text("utf-8").replace(
-        'name = "Demo Neurology Clinic"', 'name = "Demo <b>Clinic</b> & Co"'), "utf-8")
+    config.write_text(
+        config.read_text("utf-8").replace(
+            'name = "Demo Neurology Clinic"', 'name = "Demo <b>Clinic</b> & Co"'
+        ),
+        "utf-8",
+    )
     project = load_project(open_workspace(root), languages=["it"], templates=["leaflet"])
     (job,), _ = plan(project)
     html = render_html(project, job)
@@ -38,8 +42,11 @@ def test_html_is_escaped_and_marked_with_language(make_workspace: Callable[..., 
 def test_undefined_variable_names_the_template_line(make_workspace: Callable[..., Path]) -> None:
     text = (REPO / "templates/leaflet.html").read_text("utf-8")
     line = text[: text.index("{{ content.title }}")].count("\n") + 1
-    root = make_workspace(files={"templates/leaflet.html": text.replace(
-        "{{ content.title }}", "{{ content.titel }}", 1)})
+    root = make_workspace(
+        files={
+            "templates/leaflet.html": text.replace("{{ content.title }}", "{{ content.titel }}", 1)
+        }
+    )
     problems = [str(p) for p in check(open_workspace(root), templates=["leaflet"])]
     assert problems == [
         f"templates/leaflet.html:{line}: template error: 'leaflets.conditions.Content object' "
