@@ -203,12 +203,9 @@ def load_metadata(path: Path, *, root: Path, slug: str) -> tuple[Metadata | None
     text, read_problem = _read_text(path, shown)
     if read_problem:
         return None, [read_problem]
-    data, yaml_problems = load_yaml(text, shown)
-    problems.extend(yaml_problems)
-    if yaml_problems and data is None:
+    data = _load_mapping(text, shown, problems, line_offset=0)
+    if data is None:
         return None, problems
-    if not isinstance(data, LineDict):
-        return None, [Problem(shown, 1, None, "must be a mapping of keys to values")]
     fields = _Fields(data, shown, problems)
     fields.unknown(_METADATA_KEYS)
     declared = fields.text("id", hint=f"the folder name, {slug!r}")
@@ -297,12 +294,9 @@ def load_content(path: Path, *, root: Path, lang: str) -> tuple[Content | None, 
             )
         ]
     problems: list[Problem] = []
-    data, yaml_problems = load_yaml(match.group(1), shown, line_offset=1)
-    problems.extend(yaml_problems)
-    if data is None and yaml_problems:
+    data = _load_mapping(match.group(1), shown, problems, line_offset=1)
+    if data is None:
         return None, problems
-    if not isinstance(data, LineDict):
-        return None, [Problem(shown, 2, None, "front matter must be a mapping of keys to values")]
     fields = _Fields(data, shown, problems)
     fields.unknown(_CONTENT_KEYS)
     title = fields.text("title")
@@ -413,6 +407,22 @@ def _load_sections(
         problems.extend(found)
         sections[key] = Section(key=key, html=html, line=line)
     return sections
+
+
+def _load_mapping(
+    text: str, shown: str, problems: list[Problem], *, line_offset: int
+) -> LineDict | None:
+    """Parse YAML that must be a mapping; record problems, return None if unusable."""
+    data, found = load_yaml(text, shown, line_offset=line_offset)
+    problems.extend(found)
+    if data is None and found:
+        return None
+    if not isinstance(data, LineDict):
+        problems.append(
+            Problem(shown, line_offset + 1, None, "must be a mapping of keys to values")
+        )
+        return None
+    return data
 
 
 def _read_text(path: Path, shown: str) -> tuple[str, Problem | None]:

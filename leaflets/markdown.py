@@ -138,9 +138,7 @@ def render_block(
                     "use ### for a heading inside a section (# and ## are taken by the layout)",
                 )
             )
-    if problems:
-        return Markup(""), problems
-    return Markup(_MD.renderer.render(tokens, _MD.options, {})), []
+    return _render(tokens, problems)
 
 
 def render_inline(
@@ -157,6 +155,11 @@ def render_inline(
     problems = _check_tokens(
         tokens, path=path, field=field, first_line=line, base_dir=base_dir, root=root
     )
+    return _render(tokens, problems)
+
+
+def _render(tokens: list[Token], problems: list[Problem]) -> tuple[Markup, list[Problem]]:
+    """Return the HTML of *tokens*, or nothing at all when anything was refused."""
     if problems:
         return Markup(""), problems
     return Markup(_MD.renderer.render(tokens, _MD.options, {})), []
