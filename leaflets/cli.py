@@ -254,8 +254,13 @@ def list_command(
     languages: tuple[str, ...],
     templates: tuple[str, ...],
 ) -> None:
-    """List conditions × languages × templates: what can be built and what is missing."""
+    """List conditions × languages × templates: what can be built and what is missing.
+
+    Also shows each content file's reading level against the target reading
+    age of about 11-13.
+    """
     from .build import load_project, plan
+    from .readability import measure, plain_text
 
     workspace = _workspace(workspace_path)
     project = load_project(
@@ -276,6 +281,10 @@ def list_command(
         for problem in condition.problems:
             if not problem.is_error and problem.field and problem.field.startswith("sections."):
                 click.echo(f"{condition.slug}: {problem}")
+        for lang, content in sorted(condition.contents.items()):
+            score = measure(plain_text(content), lang)
+            shown = f"{score}{'' if score.ok else ' - too hard'}" if score else "not measured"
+            click.echo(f"{condition.slug}.{lang}: reading level: {shown}")
     ready = len(jobs)
     click.echo(f"{ready} of {len(rows)} outputs can be built")
 

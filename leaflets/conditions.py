@@ -481,7 +481,27 @@ def load_condition(folder: Path, *, root: Path, languages: tuple[str, ...]) -> C
         if content is not None:
             condition.contents[lang] = content
     _compare_languages(condition, root=root, languages=languages)
+    _check_readability(condition, root=root)
     return condition
+
+
+def _check_readability(condition: Condition, *, root: Path) -> None:
+    """Warn about content harder to read than a reading age of about 11-13."""
+    from .readability import measure, plain_text
+
+    for lang, content in condition.contents.items():
+        score = measure(plain_text(content), lang)
+        if score is not None and not score.ok:
+            condition.problems.append(
+                Problem(
+                    display_path(content.path, root),
+                    None,
+                    "readability",
+                    f"{score}: too hard for a reading age of about 11-13; "
+                    "use shorter sentences and everyday words",
+                    severity="warning",
+                )
+            )
 
 
 def _compare_languages(condition: Condition, *, root: Path, languages: tuple[str, ...]) -> None:

@@ -106,6 +106,8 @@ def test_list_shows_what_is_missing(make_workspace: Callable[..., Path]) -> None
         "hemifacial-spasm.it.leaflet  ready    hemifacial-spasm.it.leaflet.pdf",
         "hemifacial-spasm: data/hemifacial-spasm/it.md: warning: sections.specialist: "
         "section is missing (present in: en)",
+        "hemifacial-spasm.en: reading level: Flesch-Kincaid grade 4.7 (target: 8 or below)",
+        "hemifacial-spasm.it: reading level: Gulpease index 74.4 (target: 60 or above)",
         "4 of 4 outputs can be built",
     ]
     it.unlink()
