@@ -361,3 +361,70 @@ def i18n_compile(workspace_path: Path | None) -> None:
     workspace = _workspace(workspace_path)
     for path in compile_catalogs(_locales(workspace), root=workspace.root):
         click.echo(f"wrote    {path.relative_to(workspace.root)}")
+
+
+@cli.command("import")
+@workspace_option
+@click.argument("source")
+# The choices are leaflets.importers.FORMATS, repeated so that `leaflets --help`
+# does not import the HTML parsers; a test keeps the two in step.
+@click.option(
+    "-f",
+    "--format",
+    "source_format",
+    type=click.Choice(["auto", "wordpress", "html", "text"]),
+    default="auto",
+    show_default=True,
+    help="What SOURCE is; auto detects it.",
+)
+@click.option(
+    "-l", "--lang", metavar="CODE", help="The page's language (default: what the page declares)."
+)
+@click.option(
+    "--slug", metavar="SLUG", help="Condition folder to import into (default: made from the title)."
+)
+@click.option(
+    "--encoding", metavar="NAME", help="Text encoding of SOURCE when it is not UTF-8 (e.g. cp1252)."
+)
+@click.option(
+    "--force", is_flag=True, help="Replace existing files, keeping each old one as <name>.bak."
+)
+@click.option("-n", "--dry-run", is_flag=True, help="Show what would be written; write nothing.")
+@handle_errors
+def import_command(
+    workspace_path: Path | None,
+    source: str,
+    source_format: str,
+    lang: str | None,
+    slug: str | None,
+    encoding: str | None,
+    force: bool,
+    dry_run: bool,
+) -> None:
+    """Turn a saved web page or article into a draft condition.
+
+    SOURCE is a file (WordPress REST API JSON, an HTML page, or plain text)
+    or - for standard input; pages are never downloaded. Writes
+    data/<slug>/condition.yaml and data/<slug>/<lang>.md, or adds <lang>.md
+    to an existing condition, and reports how headings were mapped to
+    sections and what was left out.
+    """
+    from .importers import import_page
+
+    workspace = _workspace(workspace_path)
+    report = import_page(
+        workspace,
+        source,
+        source_format=source_format,
+        lang=lang,
+        slug=slug,
+        encoding=encoding,
+        force=force,
+        dry_run=dry_run,
+    )
+    for line in [*report.lines(), *report.file_lines()]:
+        click.echo(line)
+    if not dry_run:
+        click.echo(
+            f"Next: edit the draft into plain language, then run `leaflets check -c {report.slug}`"
+        )
