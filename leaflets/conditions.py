@@ -135,6 +135,17 @@ class _Fields:
                 key, f"must be text, not {_describe(value)}" + (f"; {hint}" if hint else "")
             )
             return ""
+        if "TODO" in value:
+            # `leaflets import` marks what it could not know this way.
+            self.problems.append(
+                Problem(
+                    self.path,
+                    self.data.line_of(key),
+                    self.prefix + key,
+                    f"{value.strip()!r} is a placeholder; replace it before printing",
+                    severity="warning",
+                )
+            )
         return value.strip()
 
     def date(self, key: str, *, required: bool = True) -> datetime.date | None:
@@ -225,7 +236,7 @@ def load_metadata(path: Path, *, root: Path, slug: str) -> tuple[Metadata | None
     owner = fields.text("owner")
     reviewer = fields.text("reviewer", required=False)
     sources = _load_sources(data, fields)
-    if problems:
+    if any(problem.is_error for problem in problems):
         return None, problems
     assert last_reviewed and next_review
     return Metadata(

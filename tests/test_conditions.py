@@ -209,3 +209,17 @@ def test_folder_names_must_be_slugs(make_workspace: Callable[..., Path], name: s
     assert [str(p) for p in condition.problems] == [
         f"data/{name}: folder name must be a lowercase slug like 'hemifacial-spasm'"
     ]
+
+
+def test_todo_placeholders_are_warnings(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace(
+        files=replaced(
+            META,
+            "owner: Demo Neurology Clinic, patient information team",
+            "owner: 'TODO: who owns this content'",
+        )
+    )
+    assert problems_of(root) == [
+        f"{META}:8: warning: owner: 'TODO: who owns this content' is a placeholder; "
+        "replace it before printing",
+    ]
