@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from leaflets.build import check
+from leaflets.conditions import SECTION_KEYS
 from leaflets.readability import measure
 from leaflets.workspace import open_workspace
 
@@ -43,19 +44,7 @@ def test_hard_content_is_a_warning(make_workspace: Callable[..., Path]) -> None:
     root = make_workspace()
     en = root / "data/hemifacial-spasm/en.md"
     text = en.read_text("utf-8")
-    hard_sections = "".join(
-        f"## {key}\n\n{HARD_EN}\n\n"
-        for key in (
-            "what_it_is",
-            "symptoms",
-            "causes",
-            "diagnosis",
-            "treatment",
-            "living_with",
-            "get_help",
-            "specialist",
-        )
-    )
+    hard_sections = "".join(f"## {key}\n\n{HARD_EN}\n\n" for key in SECTION_KEYS)
     en.write_text(text[: text.index("## what_it_is")] + hard_sections, "utf-8")
     problems = [str(problem) for problem in check(open_workspace(root))]
     assert len(problems) == 1
