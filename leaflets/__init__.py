@@ -1,3 +1,45 @@
-"""leaflets: turn condition content into localized, accessible PDF patient leaflets."""
+"""leaflets: turn condition content into localized, accessible PDF patient leaflets.
+
+The public API, imported lazily so that ``import leaflets`` (and so the
+command line's start-up) stays cheap::
+
+    from leaflets import open_workspace, build
+    report = build(open_workspace(Path("clinic")), languages=["it"])
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
+
+#: Public name -> the module that defines it.
+_EXPORTS = {
+    "open_workspace": "workspace",
+    "init_workspace": "workspace",
+    "Workspace": "workspace",
+    "load_config": "config",
+    "Config": "config",
+    "build": "build",
+    "check": "build",
+    "BuildReport": "build",
+    "import_page": "importers",
+    "LeafletsError": "exceptions",
+    "ConfigError": "exceptions",
+    "DataError": "exceptions",
+    "TemplateError": "exceptions",
+    "CatalogError": "exceptions",
+    "RenderError": "exceptions",
+    "ImportSourceError": "exceptions",
+    "Problem": "exceptions",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module on first use."""
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module 'leaflets' has no attribute {name!r}")
