@@ -1,25 +1,38 @@
-"""Plan, check and build leaflets: load and validate everything first, then write PDFs."""
+"""Plan, check and build leaflets: find what is out of date, validate it, then write PDFs.
+
+A build goes in three steps:
+
+1. Survey: fingerprint every selected output from its inputs' bytes (see
+   fingerprint.py) and compare with the manifest. This needs neither Jinja,
+   YAML, Markdown nor WeasyPrint, so a build with nothing to do is nearly free.
+2. Load and validate the conditions, catalogs and templates that the out of
+   date outputs need (phase one), and fill their templates.
+3. Render the PDFs in worker processes, recording each in the manifest.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import jinja2
-
-from .conditions import Condition, load_conditions
 from .config import TEMPLATES
-from .exceptions import CatalogError, LeafletsError, Problem, TemplateError, display_path
-from .i18n import LoadedCatalog, load_catalog, message_ids, text_direction
-from .templating import compile_template, make_context, make_environment, render
+from .exceptions import LeafletsError, Problem, TemplateError, display_path
+from .fingerprint import MISSING, Fingerprinter, JobInputs
+from .manifest import MANIFEST_NAME, Entry, Manifest
 from .workspace import Workspace
 
 if TYPE_CHECKING:
-    from .rendering import Renderer
+    import jinja2
+
+    from .conditions import Condition
+    from .i18n import LoadedCatalog
+    from .workers import Result
 
 logger = logging.getLogger(__name__)
 
@@ -39,12 +52,18 @@ class Job:
         return f"{self.condition}.{self.lang}.{self.template}"
 
 
+#: What can happen to a job: built now, unchanged since the last build, failed,
+#: skipped (no content in that language), or, for outputs of a condition,
+#: language or template that is gone, removed (--clean) or only reported.
+STATUSES = ("built", "unchanged", "failed", "skipped", "removed", "obsolete")
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What happened to one job."""
 
     job: Job
-    status: str  # "built", "failed" or "skipped"
+    status: str  # one of STATUSES
     reason: str = ""
     pages: int = 0
     size: int = 0
@@ -69,10 +88,7 @@ class Project:
     @property
     def errors(self) -> list[Problem]:
         """Return every error found in the first phase."""
-        problems = [*self.problems]
-        for condition in self.conditions:
-            problems.extend(condition.problems)
-        return [problem for problem in problems if problem.is_error]
+        return [problem for problem in self.all_problems() if problem.is_error]
 
     def all_problems(self) -> list[Problem]:
         """Return every error and warning, configuration first, then by condition."""
@@ -90,6 +106,10 @@ class BuildReport:
     problems: list[Problem]
     elapsed: float = 0.0
     strict: bool = False
+    #: How many processes rendered PDFs (0 when none was rendered).
+    workers: int = 0
+    #: The largest peak resident memory of a rendering process, in bytes.
+    peak_worker_rss: int = 0
 
     def count(self, status: str) -> int:
         """Return how many jobs ended with *status*."""
@@ -97,7 +117,7 @@ class BuildReport:
 
     @property
     def warnings(self) -> int:
-        """Return how many warnings the data and the rendering produced."""
+        """Return how many warnings the data and the outputs have."""
         return sum(1 for problem in self.problems if not problem.is_error) + sum(
             len(outcome.warnings) for outcome in self.outcomes
         )
@@ -127,6 +147,11 @@ def load_project(
     templates: Iterable[str] | None = None,
 ) -> Project:
     """Load and validate configuration, catalogs, templates and data (phase one)."""
+    # Imported here: a build with nothing to do never needs them.
+    from .conditions import load_conditions
+    from .i18n import load_catalog, message_ids
+    from .templating import compile_template, make_environment
+
     config = workspace.config
     root = config.root
     chosen_languages = _select("language", languages, config.languages)
@@ -151,7 +176,7 @@ def load_project(
             catalog = load_catalog(
                 workspace.search_path("locales"), lang, root=root, expected=expected
             )
-        except CatalogError as error:
+        except LeafletsError as error:
             project.problems.extend(error.problems)
             project.broken_languages[lang] = str(error)
             continue
@@ -201,17 +226,42 @@ def plan(project: Project) -> tuple[list[Job], list[Outcome]]:
 def _blocker(project: Project, condition: Condition, lang: str, template: str) -> str | None:
     """Return why one job cannot be built, or None."""
     root = project.workspace.root
-    if condition.errors:
-        first = condition.errors[0]
-        more = len(condition.errors) - 1
+    errors = _errors_for(condition, lang, root)
+    if errors:
+        first = errors[0]
+        more = len(errors) - 1
         return f"invalid data: {first}" + (f" (and {more} more)" if more else "")
     if lang in project.broken_languages:
         return f"no usable catalog for {lang!r}"
     if template in project.broken_templates:
         return f"template {TEMPLATES[template]['file']!r} is broken"
     if lang not in condition.contents:
-        return f"no content in {lang!r} ({display_path(condition.folder / f'{lang}.md', root)})"
+        return _no_content(condition.folder, lang, root)
     return None
+
+
+def _errors_for(condition: Condition, lang: str, root: Path) -> list[Problem]:
+    """Return the errors that stop *condition* in *lang*.
+
+    An error in another language's content file does not: that file is not
+    an input of this language's outputs (see fingerprint.py), so an
+    incremental build and a full one must agree to build them.
+    """
+    folder = display_path(condition.folder, root) + "/"
+    own = display_path(condition.folder / f"{lang}.md", root)
+
+    def other_language(problem: Problem) -> bool:
+        return (
+            problem.path.startswith(folder)
+            and problem.path.endswith(".md")
+            and (problem.path != own)
+        )
+
+    return [problem for problem in condition.errors if not other_language(problem)]
+
+
+def _no_content(folder: Path, lang: str, root: Path) -> str:
+    return f"no content in {lang!r} ({display_path(folder / f'{lang}.md', root)})"
 
 
 def check(workspace: Workspace, **selection: Iterable[str] | None) -> list[Problem]:
@@ -229,16 +279,24 @@ def check(workspace: Workspace, **selection: Iterable[str] | None) -> list[Probl
     return problems
 
 
+def stylesheets(workspace: Workspace) -> dict[str, Path]:
+    """Return the stylesheets templates can link to by name, the workspace's first."""
+    found: dict[str, Path] = {}
+    for folder in reversed(workspace.search_path("styles")):
+        for css in sorted(folder.glob("*.css")):
+            found[css.name] = css
+    return found
+
+
 def render_html(project: Project, job: Job) -> str:
     """Fill the template of *job* with its condition's content."""
+    from .i18n import text_direction
+    from .templating import make_context, render
+
     workspace = project.workspace
     config = workspace.config
     condition = next(c for c in project.conditions if c.slug == job.condition)
     assert condition.metadata is not None
-    style_urls = {}
-    for folder in reversed(workspace.search_path("styles")):
-        for css in folder.glob("*.css"):
-            style_urls[css.name] = css.as_uri()
     context = make_context(
         lang=job.lang,
         text_dir=text_direction(job.lang),
@@ -247,38 +305,27 @@ def render_html(project: Project, job: Job) -> str:
         condition=condition.metadata,
         content=condition.contents[job.lang],
         paper=config.paper,
-        style_urls=style_urls,
+        style_urls={name: path.as_uri() for name, path in stylesheets(workspace).items()},
     )
     return render(project.compiled[job.template, job.lang], context, root=config.root)
 
 
-def render_job(project: Project, job: Job, renderer: Renderer) -> Outcome:
-    """Render one job to its output file; failures become a failed Outcome."""
-    from .output import atomic_write
+@dataclass
+class _Survey:
+    """What the first step found: which outputs are up to date, which must be built."""
 
-    try:
-        html = render_html(project, job)
-        rendered = renderer.render(
-            html, base_url=project.workspace.root.as_uri() + "/", name=job.name
-        )
-    except LeafletsError as error:
-        return Outcome(job, "failed", str(error))
-    warnings = list(rendered.warnings)
-    max_pages = TEMPLATES[job.template]["max_pages"]
-    if rendered.pages > max_pages:
-        message = (
-            f"{rendered.pages} pages, more than the {max_pages} a "
-            f"{TEMPLATES[job.template]['label']} may take"
-        )
-        logger.warning("%s: %s", job.name, message)
-        warnings.append(message)
-    try:
-        atomic_write(job.output, rendered.pdf)
-    except OSError as error:
-        return Outcome(job, "failed", f"cannot write {job.output}: {error.strerror}")
-    return Outcome(
-        job, "built", pages=rendered.pages, size=len(rendered.pdf), warnings=tuple(warnings)
-    )
+    folders: dict[str, Path] = field(default_factory=dict)
+    unchanged: list[Outcome] = field(default_factory=list)
+    #: Jobs to build, by name: (condition, language, template).
+    stale: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    #: Jobs without a content file in their language, by name.
+    absent: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    #: The inputs found by name of each job, hashed before anything reads them.
+    inputs: dict[str, JobInputs] = field(default_factory=dict)
+    #: The data version of conditions with an up-to-date output.
+    versions: dict[str, str] = field(default_factory=dict)
+    #: Conditions that must be loaded (phase one), including unknown names.
+    to_load: set[str] = field(default_factory=set)
 
 
 def build(
@@ -288,34 +335,447 @@ def build(
     languages: Iterable[str] | None = None,
     templates: Iterable[str] | None = None,
     strict: bool = False,
-    on_outcome: object = None,
+    force: bool = False,
+    clean: bool = False,
+    jobs: int | None = None,
+    on_start: Callable[[int], None] | None = None,
+    on_outcome: Callable[[Outcome], None] | None = None,
 ) -> BuildReport:
-    """Build the selected leaflets; invalid inputs skip only the outputs they feed."""
-    from .rendering import Renderer
+    """Build the selected leaflets that are out of date; invalid inputs skip only their outputs.
 
+    *force* rebuilds every selected output; *clean* deletes the outputs of
+    conditions, languages and templates that are gone; *jobs* is how many
+    processes render (default: one per CPU). *strict* also validates the
+    data of up-to-date outputs, and fails on any warning. *on_start* is
+    called with the number of PDFs to render, *on_outcome* with each outcome.
+    """
     started = time.perf_counter()
-    project = load_project(
-        workspace, conditions=conditions, languages=languages, templates=templates
-    )
-    jobs, skipped = plan(project)
-    report = BuildReport(outcomes=list(skipped), problems=project.all_problems(), strict=strict)
-    if jobs:
-        renderer = Renderer(
-            allowed_roots=workspace.allowed_roots(), pdf_variant=workspace.config.pdf_variant
+    config = workspace.config
+    chosen_languages = _select("language", languages, config.languages)
+    chosen_templates = _select("template", templates, config.templates)
+    wanted = tuple(conditions or ())
+    notify = on_outcome or (lambda outcome: None)
+    fingerprints = Fingerprinter(workspace, stylesheets=stylesheets(workspace))
+    report = BuildReport(outcomes=[], problems=[], strict=strict)
+
+    with Manifest.load(config.output_dir) as manifest:
+        survey = _survey(
+            workspace,
+            manifest,
+            fingerprints,
+            wanted=wanted,
+            languages=chosen_languages,
+            templates=chosen_templates,
+            force=force,
         )
-        for job in jobs:
-            outcome = render_job(project, job, renderer)
+        if strict:
+            # Validate everything selected, not only what is out of date.
+            survey.to_load.update(wanted or survey.folders)
+        if survey.stale:
+            from . import workers
+
+            jobs = jobs or workers.cpu_count()
+            if min(jobs, len(survey.stale)) > 1:
+                workers.warm_up()  # WeasyPrint loads in the fork server while we parse.
+        report.outcomes.extend(survey.unchanged)
+        for outcome in survey.unchanged:
+            for warning in outcome.warnings:
+                logger.warning("%s: %s", outcome.job.name, warning)
+            notify(outcome)
+
+        to_render, blocked, project = _load_and_plan(
+            workspace,
+            survey,
+            wanted=wanted,
+            languages=chosen_languages,
+            templates=chosen_templates,
+            full=strict or not config.data_dir.is_dir(),
+        )
+        if project is not None:
+            report.problems = project.all_problems()
+        for outcome in blocked:
             report.outcomes.append(outcome)
-            if callable(on_outcome):
-                on_outcome(outcome)
+            notify(outcome)
+
+        if to_render:
+            assert project is not None and jobs is not None
+            _render(
+                project,
+                to_render,
+                survey=survey,
+                manifest=manifest,
+                fingerprints=fingerprints,
+                jobs=jobs,
+                report=report,
+                on_start=on_start,
+                notify=notify,
+            )
+        elif on_start is not None:
+            on_start(0)
+        if config.data_dir.is_dir():
+            for outcome in _obsolete(workspace, manifest, survey.folders, report, clean=clean):
+                report.outcomes.append(outcome)
+                notify(outcome)
+
+    lang_order = {lang: index for index, lang in enumerate(config.languages)}
+    template_order = {name: index for index, name in enumerate(config.templates)}
     # Report in the planned order (condition, then the configured order of
     # languages and templates), whatever order the jobs finished in.
     report.outcomes.sort(
         key=lambda outcome: (
             outcome.job.condition,
-            project.languages.index(outcome.job.lang),
-            project.templates.index(outcome.job.template),
+            lang_order.get(outcome.job.lang, len(lang_order)),
+            outcome.job.lang,
+            template_order.get(outcome.job.template, len(template_order)),
+            outcome.job.template,
         )
     )
     report.elapsed = time.perf_counter() - started
     return report
+
+
+def _condition_folders(data_dir: Path) -> dict[str, Path]:
+    """Return the condition folders under *data_dir*, as conditions.load_conditions finds them."""
+    if not data_dir.is_dir():
+        return {}
+    return {
+        path.name: path
+        for path in sorted(data_dir.iterdir())
+        if path.is_dir() and not path.name.startswith((".", "_"))
+    }
+
+
+def _survey(
+    workspace: Workspace,
+    manifest: Manifest,
+    fingerprints: Fingerprinter,
+    *,
+    wanted: tuple[str, ...],
+    languages: tuple[str, ...],
+    templates: tuple[str, ...],
+    force: bool,
+) -> _Survey:
+    """Sort the selected jobs into up to date, out of date, and without content."""
+    config = workspace.config
+    survey = _Survey(folders=_condition_folders(config.data_dir))
+    survey.to_load.update(name for name in wanted if name not in survey.folders)
+    recorded = manifest.by_name()
+    for slug, folder in survey.folders.items():
+        if wanted and slug not in wanted:
+            continue
+        absent = []
+        folder_name = str(folder)
+        for lang in languages:
+            for template in templates:
+                name = f"{slug}.{lang}.{template}"
+                inputs = fingerprints.inputs(folder_name, lang, template)
+                if fingerprints.digest(inputs.paths[1]) == MISSING:  # No <lang>.md.
+                    absent.append(name)
+                    survey.absent[name] = (slug, lang, template)
+                    continue
+                survey.inputs[name] = inputs
+                entry = None
+                if not force:
+                    entry = _up_to_date(
+                        workspace, fingerprints, recorded.get(name, []), name, inputs
+                    )
+                if entry is None:
+                    survey.stale[name] = (slug, lang, template)
+                    survey.to_load.add(slug)
+                    continue
+                survey.versions[slug] = entry.version
+                survey.unchanged.append(
+                    Outcome(
+                        Job(slug, lang, template, config.output_dir / entry.file),
+                        "unchanged",
+                        pages=entry.pages,
+                        size=entry.size,
+                        warnings=entry.warnings,
+                    )
+                )
+        if absent and slug not in survey.versions:
+            # Only an up-to-date output proves condition.yaml valid; without
+            # one, load the condition to tell "no content" from "invalid".
+            survey.to_load.add(slug)
+    return survey
+
+
+def _up_to_date(
+    workspace: Workspace,
+    fingerprints: Fingerprinter,
+    entries: list[Entry],
+    name: str,
+    inputs: JobInputs,
+) -> Entry | None:
+    """Return the manifest entry that proves job *name* up to date, if one does."""
+    config = workspace.config
+    output_dir = str(config.output_dir)
+    for entry in entries:
+        expected = config.output_name(
+            condition=entry.condition,
+            lang=entry.lang,
+            template=entry.template,
+            version=entry.version,
+        )
+        if entry.file != expected:
+            continue  # The file name pattern changed.
+        try:
+            size = os.stat(os.path.join(output_dir, entry.file)).st_size
+        except OSError:
+            logger.debug("%s: out of date: %s is missing", name, entry.file)
+            continue
+        if size != entry.size:
+            logger.debug("%s: out of date: %s was changed", name, entry.file)
+            continue
+        resources = fingerprints.current_resources(entry.resources)
+        if fingerprints.fingerprint(name, inputs, resources) == entry.fingerprint:
+            logger.debug("%s: up to date", name)
+            return entry
+        logger.debug("%s: out of date: an input changed", name)
+    return None
+
+
+def _load_and_plan(
+    workspace: Workspace,
+    survey: _Survey,
+    *,
+    wanted: tuple[str, ...],
+    languages: tuple[str, ...],
+    templates: tuple[str, ...],
+    full: bool,
+) -> tuple[list[Job], list[Outcome], Project | None]:
+    """Load what the out-of-date jobs need; return the jobs to render and those blocked."""
+    config = workspace.config
+    loaded = survey.to_load
+    # Absent jobs of conditions left unloaded are up to date in all else.
+    blocked = [
+        Outcome(
+            Job(
+                slug,
+                lang,
+                template,
+                config.output_dir
+                / config.output_name(
+                    condition=slug,
+                    lang=lang,
+                    template=template,
+                    version=survey.versions.get(slug, ""),
+                ),
+            ),
+            "skipped",
+            _no_content(survey.folders[slug], lang, config.root),
+        )
+        for slug, lang, template in survey.absent.values()
+        if slug not in loaded and not full
+    ]
+    if not loaded and not full:
+        return [], blocked, None
+    todo = {
+        name: job
+        for name, job in [*survey.stale.items(), *survey.absent.items()]
+        if full or job[0] in loaded
+    }
+    needed_languages = {lang for _, lang, _ in todo.values()}
+    needed_templates = {template for _, _, template in todo.values()}
+    project = load_project(
+        workspace,
+        # A full load of everything takes no condition names at all.
+        conditions=None if full and not wanted else sorted(loaded),
+        languages=[lang for lang in languages if lang in needed_languages] or languages,
+        templates=[name for name in templates if name in needed_templates] or templates,
+    )
+    jobs, skipped = plan(project)
+    blocked.extend(outcome for outcome in skipped if outcome.job.name in todo)
+    taken = {outcome.job.output: outcome.job for outcome in survey.unchanged}
+    to_render = []
+    for job in jobs:
+        # Only jobs fingerprinted in the survey: a content file that appeared
+        # since then is left to the next build, which will hash it first.
+        if job.name not in survey.stale:
+            continue
+        other = taken.get(job.output)
+        if other is not None and other.name != job.name:
+            reason = f"same output file as {other.name}: {job.output.name}"
+            blocked.append(Outcome(job, "failed", reason))
+            continue
+        to_render.append(job)
+    return to_render, blocked, project
+
+
+def _render(
+    project: Project,
+    to_render: list[Job],
+    *,
+    survey: _Survey,
+    manifest: Manifest,
+    fingerprints: Fingerprinter,
+    jobs: int,
+    report: BuildReport,
+    on_start: Callable[[int], None] | None,
+    notify: Callable[[Outcome], None],
+) -> None:
+    """Fill the templates of *to_render*, render the PDFs, and record each one built."""
+    from . import workers
+
+    workspace = project.workspace
+    config = workspace.config
+    base_url = workspace.root.as_uri() + "/"
+    versions = {
+        condition.slug: condition.metadata.version
+        for condition in project.conditions
+        if condition.metadata
+    }
+    # Fill every template before writing any PDF: an error in a template
+    # shows up before the batch starts.
+    tasks: list[workers.Task] = []
+    rendered_jobs: list[Job] = []
+    for job in to_render:
+        try:
+            html = render_html(project, job)
+        except LeafletsError as error:
+            outcome = Outcome(job, "failed", str(error))
+            report.outcomes.append(outcome)
+            notify(outcome)
+            continue
+        tasks.append(workers.Task(job.name, html, base_url, job.output))
+        rendered_jobs.append(job)
+    _remove_leftovers(config.output_dir)
+    if on_start is not None:
+        on_start(len(tasks))
+    settings = workers.Settings(
+        allowed_roots=tuple(workspace.allowed_roots()),
+        pdf_variant=config.pdf_variant,
+        log_level=logging.getLogger("leaflets").getEffectiveLevel(),
+    )
+    report.workers = max(1, min(jobs, len(tasks))) if tasks else 0
+    results = workers.render_all(tasks, settings=settings, jobs=jobs, render=workers.render_task)
+    for job, result in zip(rendered_jobs, results, strict=True):
+        report.peak_worker_rss = max(report.peak_worker_rss, result.peak_rss)
+        outcome = _record(
+            job,
+            result,
+            manifest=manifest,
+            fingerprints=fingerprints,
+            survey=survey,
+            version=versions.get(job.condition, ""),
+        )
+        report.outcomes.append(outcome)
+        notify(outcome)
+
+
+def _record(
+    job: Job,
+    result: Result,
+    *,
+    manifest: Manifest,
+    fingerprints: Fingerprinter,
+    survey: _Survey,
+    version: str,
+) -> Outcome:
+    """Turn a worker's result into an outcome, and record a built PDF in the manifest."""
+    if not result.ok:
+        return Outcome(job, "failed", result.error)
+    warnings = list(result.warnings)
+    max_pages = TEMPLATES[job.template]["max_pages"]
+    if result.pages > max_pages:
+        message = (
+            f"{result.pages} pages, more than the {max_pages} a "
+            f"{TEMPLATES[job.template]['label']} may take"
+        )
+        logger.warning("%s: %s", job.name, message)
+        warnings.append(message)
+    resources = {fingerprints.display(str(path)): digest for path, digest in result.files}
+    inputs = survey.inputs[job.name]
+    manifest.record(
+        Entry(
+            file=job.output.name,
+            condition=job.condition,
+            lang=job.lang,
+            template=job.template,
+            version=version,
+            # The inputs' hashes are the ones taken before phase one read
+            # them: an edit made during the build makes the next one redo it.
+            fingerprint=fingerprints.fingerprint(job.name, inputs, resources.items()),
+            pages=result.pages,
+            size=result.size,
+            sha256=result.sha256,
+            warnings=tuple(warnings),
+            inputs=tuple(fingerprints.display(path) for path in inputs.paths),
+            resources=tuple(sorted(resources)),
+        )
+    )
+    return Outcome(job, "built", pages=result.pages, size=result.size, warnings=tuple(warnings))
+
+
+def _remove_leftovers(output_dir: Path) -> None:
+    """Delete the temporary files of writes a killed build left half-done."""
+    if not output_dir.is_dir():
+        return
+    for pattern in (".*.pdf.*.tmp", f".{MANIFEST_NAME}.*.tmp"):
+        for path in output_dir.glob(pattern):
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def _obsolete(
+    workspace: Workspace,
+    manifest: Manifest,
+    folders: dict[str, Path],
+    report: BuildReport,
+    *,
+    clean: bool,
+) -> list[Outcome]:
+    """Find recorded outputs that nothing builds any more; delete them when *clean*.
+
+    Entries whose file was deleted by hand are dropped from the manifest.
+    """
+    config = workspace.config
+    output_dir = str(config.output_dir)
+    current = {
+        outcome.job.name: outcome.job.output.name
+        for outcome in report.outcomes
+        if outcome.status in ("built", "unchanged")
+    }
+    outcomes = []
+    for entry in list(manifest.entries.values()):
+        if current.get(entry.name) == entry.file:
+            continue  # Built or found up to date just now.
+        if not os.path.exists(os.path.join(output_dir, entry.file)):
+            manifest.forget(entry.file)
+            continue
+        reason = _why_obsolete(entry, config.languages, config.templates, folders, current)
+        if reason is None:
+            continue
+        path = config.output_dir / entry.file
+        job = Job(entry.condition, entry.lang, entry.template, path)
+        if not clean:
+            outcomes.append(Outcome(job, "obsolete", reason))
+            continue
+        try:
+            path.unlink()
+        except OSError as error:
+            outcomes.append(Outcome(job, "failed", f"cannot remove {path}: {error.strerror}"))
+            continue
+        manifest.forget(entry.file)
+        outcomes.append(Outcome(job, "removed", reason))
+    return outcomes
+
+
+def _why_obsolete(
+    entry: Entry,
+    languages: tuple[str, ...],
+    templates: tuple[str, ...],
+    folders: dict[str, Path],
+    current: dict[str, str],
+) -> str | None:
+    if entry.condition not in folders:
+        return f"the condition {entry.condition!r} was removed"
+    if entry.lang not in languages:
+        return f"the language {entry.lang!r} is no longer built"
+    if entry.template not in templates:
+        return f"the template {entry.template!r} is no longer built"
+    if not os.path.isfile(os.path.join(folders[entry.condition], f"{entry.lang}.md")):
+        return f"{entry.condition} has no content in {entry.lang!r} any more"
+    if current.get(entry.name, entry.file) != entry.file:
+        return f"replaced by {current[entry.name]}"
+    return None

@@ -146,6 +146,22 @@ def _print_problems(problems: list[Problem]) -> None:
     help="Output folder (default: from leaflets.toml, else build/).",
 )
 @click.option("--strict", is_flag=True, help="Fail when there is any warning.")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Render N leaflets at a time (default: one per CPU).",
+)
+@click.option("--force", is_flag=True, help="Rebuild every selected output, even up-to-date ones.")
+@click.option(
+    "--clean",
+    is_flag=True,
+    help="Delete outputs of conditions, languages or templates that are gone.",
+)
+@click.option("--watch", is_flag=True, help="Keep running; rebuild after every change.")
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on one line.")
 @click.pass_context
 @handle_errors
 def build(
@@ -158,57 +174,68 @@ def build(
     pdf_variant: str | None,
     output_dir: str | None,
     strict: bool,
+    jobs: int | None,
+    force: bool,
+    clean: bool,
+    watch: bool,
+    quiet: bool,
+    as_json: bool,
 ) -> None:
-    """Build PDF leaflets into the output folder.
+    """Build the PDF leaflets that are out of date into the output folder.
 
-    Every data file, template and catalog is validated first; a broken
-    condition or language skips only the leaflets it feeds, and files already
-    built are never deleted or left half-written.
+    An output is rebuilt when anything it is made from changed: its data
+    files, the templates, styles, fonts and images it uses, its language's
+    catalog, leaflets.toml or the leaflets version. manifest.json in the
+    output folder lists every output built. What is rebuilt is validated
+    first; a broken condition or language skips only the leaflets it feeds,
+    and files already built are never left half-written. --strict validates
+    all the data, up to date or not.
     """
     from .build import build as run_build
+    from .progress import Progress, choose_mode
 
     output = str(Path(output_dir).resolve()) if output_dir else None
-    workspace = _workspace(workspace_path, paper=paper, pdf_variant=pdf_variant, output_dir=output)
-    quiet = ctx.obj["quiet"]
+    overrides = {"paper": paper, "pdf_variant": pdf_variant, "output_dir": output}
+    workspace = _workspace(workspace_path, **overrides)
+    quiet = quiet or ctx.obj["quiet"]
+    if quiet:
+        log.setLevel(logging.ERROR)
+    mode = choose_mode(quiet=quiet, as_json=as_json)
+    forced = [force]  # --force applies to the first build only, when watching.
+
+    def build_once(workspace: Any) -> Any:
+        progress = Progress(mode, root=workspace.root)
+        report = run_build(
+            workspace,
+            conditions=conditions,
+            languages=languages,
+            templates=templates,
+            strict=strict,
+            force=forced.pop() if forced else False,
+            clean=clean,
+            jobs=jobs,
+            on_start=progress.start,
+            on_outcome=progress.outcome,
+        )
+        progress.finish(report)
+        return report
+
+    if not watch:
+        if not build_once(workspace).ok:
+            sys.exit(1)
+        return
+    from .watch import watch as watch_workspace
+
     root = workspace.root
-
-    def show(outcome: Any) -> None:
-        if outcome.status == "built" and not quiet:
-            shown = (
-                outcome.job.output.relative_to(root)
-                if outcome.job.output.is_relative_to(root)
-                else outcome.job.output
-            )
-            click.echo(
-                f"built    {shown}  ({outcome.pages} {'page' if outcome.pages == 1 else 'pages'}, "
-                f"{_size(outcome.size)})"
-            )
-
-    report = run_build(
-        workspace,
-        conditions=conditions,
-        languages=languages,
-        templates=templates,
-        strict=strict,
-        on_outcome=show,
+    if mode != "json":
+        click.echo(f"Watching {root} for changes; press Ctrl-C to stop.", err=True)
+    watch_workspace(
+        lambda: _workspace(root, **overrides),
+        build_once,
+        root=root,
+        on_changes=Progress(mode, root=root).changes,
+        on_error=lambda error: click.echo(f"Error: {error}", err=True),
     )
-    _print_problems(report.problems)
-    for outcome in report.outcomes:
-        if outcome.status in ("failed", "skipped"):
-            click.echo(f"{outcome.status:<8} {outcome.job.name}: {outcome.reason}", err=True)
-    pages = sum(outcome.pages for outcome in report.outcomes)
-    size = sum(outcome.size for outcome in report.outcomes)
-    summary = (
-        f"{report.count('built')} built, {report.count('failed')} failed, "
-        f"{report.count('skipped')} skipped, {report.warnings} warnings; "
-        f"{pages} pages, {_size(size)} in {report.elapsed:.1f} s"
-    )
-    if not quiet or not report.ok:
-        click.echo(summary, err=not report.ok)
-    if not report.ok:
-        if strict and report.warnings and not report.count("failed"):
-            click.echo("Error: --strict: warnings count as failures", err=True)
-        sys.exit(1)
 
 
 def _size(size: int) -> str:

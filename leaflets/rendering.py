@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import mimetypes
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
@@ -33,6 +35,29 @@ class WorkspaceFetcher(URLFetcher):  # type: ignore[misc]
     def __init__(self, allowed_roots: list[Path]) -> None:
         super().__init__()
         self.allowed_roots = [root.resolve() for root in allowed_roots]
+        #: The SHA-256 of the first bytes served for each file, and the files
+        #: each stylesheet refers to, over the fetcher's whole life.
+        self._first_served: dict[Path, str] = {}
+        self._stylesheet_refs: dict[Path, tuple[Path, ...]] = {}
+        self._document: dict[Path, str] = {}
+
+    def start_document(self) -> None:
+        """Start recording the files served for one document."""
+        self._document = {}
+
+    def document_files(self) -> dict[Path, str]:
+        """Return every file the current document used, with the SHA-256 of its bytes.
+
+        WeasyPrint loads a font into the shared FontConfiguration once and
+        never fetches it again, so the fonts a document's stylesheets name
+        are counted too, with the hash of the bytes that were loaded.
+        """
+        used = dict(self._document)
+        for stylesheet in [path for path in used if path in self._stylesheet_refs]:
+            for path in self._stylesheet_refs[stylesheet]:
+                if path not in used and path in self._first_served:
+                    used[path] = self._first_served[path]
+        return used
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
         parts = urlsplit(url)
@@ -48,10 +73,31 @@ class WorkspaceFetcher(URLFetcher):  # type: ignore[misc]
         except OSError as error:
             raise RefusedResource(f"cannot load {url!r}: {error.strerror}") from None
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        digest = hashlib.sha256(body).hexdigest()
+        self._document[path] = digest
+        self._first_served.setdefault(path, digest)
+        if content_type == "text/css":
+            self._stylesheet_refs[path] = _stylesheet_refs(url, body)
         response = URLFetcherResponse(url, body, {"Content-Type": content_type})
         if content_type.startswith("text/"):
             response.headers.set_param("charset", "utf-8")
         return response
+
+
+_CSS_URL = re.compile(
+    rb"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)\s]*))\s*\)|@import\s+(?:"([^"]*)"|'([^']*)')"""
+)
+
+
+def _stylesheet_refs(url: str, css: bytes) -> tuple[Path, ...]:
+    """Return the local files a stylesheet refers to with url() or @import."""
+    paths = []
+    for groups in _CSS_URL.findall(css):
+        reference = next((group for group in groups if group), b"").decode("utf-8", "replace")
+        parts = urlsplit(urljoin(url, reference))
+        if parts.scheme == "file":
+            paths.append(Path(unquote(parts.path)).resolve())
+    return tuple(paths)
 
 
 class _Collector(logging.Handler):
@@ -72,6 +118,8 @@ class Rendered:
     pdf: bytes
     pages: int
     warnings: tuple[str, ...]
+    #: Every file the leaflet used (stylesheets, fonts, images), with its SHA-256.
+    files: dict[Path, str]
 
 
 class Renderer:
@@ -87,6 +135,7 @@ class Renderer:
         collector = _Collector()
         weasy_logger = logging.getLogger("weasyprint")
         weasy_logger.addHandler(collector)
+        self.fetcher.start_document()
         try:
             document = weasyprint.HTML(
                 string=html, base_url=base_url, url_fetcher=self.fetcher
@@ -102,4 +151,9 @@ class Renderer:
             weasy_logger.removeHandler(collector)
         for message in collector.messages:
             logger.warning("%s: %s", name, message)
-        return Rendered(pdf=pdf, pages=len(document.pages), warnings=tuple(collector.messages))
+        return Rendered(
+            pdf=pdf,
+            pages=len(document.pages),
+            warnings=tuple(collector.messages),
+            files=self.fetcher.document_files(),
+        )

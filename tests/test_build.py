@@ -20,7 +20,7 @@ ALL = [EN_HANDOUT, EN_LEAFLET, IT_HANDOUT, IT_LEAFLET]
 
 
 def test_every_shipped_leaflet_is_built(built_demo: Path) -> None:
-    assert sorted(path.name for path in built_demo.iterdir()) == ALL
+    assert sorted(path.name for path in built_demo.iterdir()) == [*ALL, "manifest.json"]
 
 
 @pytest.mark.parametrize(
@@ -204,7 +204,10 @@ def test_selection(make_workspace: Callable[..., Path]) -> None:
     workspace = open_workspace(make_workspace())
     report = build(workspace, languages=["it"], templates=["handout"])
     assert [outcome.job.name for outcome in report.outcomes] == ["hemifacial-spasm.it.handout"]
-    assert sorted(p.name for p in workspace.config.output_dir.iterdir()) == [IT_HANDOUT]
+    assert sorted(p.name for p in workspace.config.output_dir.iterdir()) == [
+        IT_HANDOUT,
+        "manifest.json",
+    ]
 
 
 def second_condition(root: Path) -> None:
@@ -235,10 +238,10 @@ def test_a_broken_condition_does_not_stop_the_others(make_workspace: Callable[..
     assert not report.ok
     statuses = {outcome.job.name: outcome.status for outcome in report.outcomes}
     assert statuses == {
-        "hemifacial-spasm.en.handout": "built",
+        "hemifacial-spasm.en.handout": "unchanged",
         "hemifacial-spasm.en.leaflet": "built",
-        "hemifacial-spasm.it.handout": "built",
-        "hemifacial-spasm.it.leaflet": "built",
+        "hemifacial-spasm.it.handout": "unchanged",
+        "hemifacial-spasm.it.leaflet": "unchanged",
         "spasm-copy.en.handout": "failed",
         "spasm-copy.en.leaflet": "failed",
         "spasm-copy.it.handout": "failed",

@@ -36,7 +36,7 @@ def test_build_prints_a_line_per_output_and_a_summary(make_workspace: Callable[.
     lines = result.stdout.splitlines()
     assert lines[0].startswith("built    build/hemifacial-spasm.it.leaflet.pdf  (")
     assert lines[1].startswith("built    build/hemifacial-spasm.it.handout.pdf  (1 page, ")
-    assert lines[2].startswith("2 built, 0 failed, 0 skipped, 0 warnings; ")
+    assert lines[2].startswith("2 built, 0 unchanged, 0 failed, 0 skipped, 0 removed, 0 warnings; ")
 
 
 def test_build_failure_exit_code_and_no_traceback(make_workspace: Callable[..., Path]) -> None:

@@ -1,0 +1,234 @@
+"""Record what a build wrote: one manifest entry per output, kept in the output folder.
+
+``manifest.json`` lists every PDF the build wrote there, with its fingerprint,
+size, page count and the condition's data version, for the next build and
+for other tools. While a build runs, each finished output is also appended
+to a journal, so that a build killed half-way still knows, next time, which
+outputs it completed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+from . import __version__
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+MANIFEST_NAME = "manifest.json"
+JOURNAL_NAME = ".manifest.json.journal"
+#: Bumped when the layout changes; a manifest of another format is ignored.
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One output file the build wrote, and what it was made from."""
+
+    file: str
+    condition: str
+    lang: str
+    template: str
+    version: str
+    fingerprint: str
+    pages: int
+    size: int
+    sha256: str
+    warnings: tuple[str, ...] = ()
+    #: The files found by name that shaped it (data, catalog, templates).
+    inputs: tuple[str, ...] = ()
+    #: The files WeasyPrint loaded for it (stylesheets, fonts, images).
+    resources: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """Return the job's name, such as ``hemifacial-spasm.it.leaflet``."""
+        return f"{self.condition}.{self.lang}.{self.template}"
+
+    def as_json(self) -> dict[str, Any]:
+        """Return the entry as the manifest stores it (without the file name, its key)."""
+        data = asdict(self)
+        del data["file"]
+        for key in ("warnings", "inputs", "resources"):
+            data[key] = list(data[key])
+        return data
+
+    @classmethod
+    def from_json(cls, file: str, data: Any) -> Entry:
+        """Read one stored entry; raise ValueError when it is not one."""
+        if not isinstance(data, dict):
+            raise ValueError(f"{file}: not an object")
+        return cls(
+            file=file,
+            condition=_field(data, "condition", str),
+            lang=_field(data, "lang", str),
+            template=_field(data, "template", str),
+            version=_field(data, "version", str),
+            fingerprint=_field(data, "fingerprint", str),
+            pages=_field(data, "pages", int),
+            size=_field(data, "size", int),
+            sha256=_field(data, "sha256", str),
+            warnings=_strings(data, "warnings"),
+            inputs=_strings(data, "inputs"),
+            resources=_strings(data, "resources"),
+        )
+
+
+def _field(data: dict[str, Any], key: str, kind: type[T]) -> T:
+    value = data.get(key)
+    if not isinstance(value, kind):
+        raise ValueError(f"{key}: {value!r} is not a {kind.__name__}")
+    return value
+
+
+def _strings(data: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValueError(f"{key}: {value!r} is not a list of strings")
+    return tuple(value)
+
+
+class Manifest:
+    """The outputs recorded in one output folder; use as a context manager to save it."""
+
+    def __init__(self, folder: Path, entries: dict[str, Entry] | None = None) -> None:
+        self.folder = folder
+        self.entries: dict[str, Entry] = dict(entries or {})
+        self.changed = False
+        self._journal: IO[str] | None = None
+
+    @property
+    def path(self) -> Path:
+        """Return the manifest file's path."""
+        return self.folder / MANIFEST_NAME
+
+    @property
+    def journal_path(self) -> Path:
+        """Return the journal file's path."""
+        return self.folder / JOURNAL_NAME
+
+    @classmethod
+    def load(cls, folder: Path) -> Manifest:
+        """Read the manifest of *folder*, then replay what an interrupted build journaled.
+
+        An unreadable manifest is ignored with a warning: every output it
+        listed is then rebuilt, which is slow but never wrong.
+        """
+        manifest = cls(folder)
+        try:
+            text = manifest.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            text = None
+        except (OSError, UnicodeDecodeError) as error:
+            logger.warning("%s: cannot be read (%s); rebuilding its outputs", manifest.path, error)
+            text = None
+        if text is not None:
+            try:
+                manifest.entries = _parse(text)
+            except ValueError as error:
+                logger.warning("%s: ignored, %s; rebuilding its outputs", manifest.path, error)
+                manifest.changed = True
+        for operation in _read_journal(manifest.journal_path):
+            manifest._apply(operation)
+            manifest.changed = True
+        return manifest
+
+    def __enter__(self) -> Manifest:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.save()
+
+    def by_name(self) -> dict[str, list[Entry]]:
+        """Return the entries grouped by job name."""
+        grouped: dict[str, list[Entry]] = {}
+        for entry in self.entries.values():
+            grouped.setdefault(entry.name, []).append(entry)
+        return grouped
+
+    def record(self, entry: Entry) -> None:
+        """Add or replace the entry of one output the build has just written."""
+        self._write_journal({"set": entry.file, "entry": entry.as_json()})
+        self.entries[entry.file] = entry
+        self.changed = True
+
+    def forget(self, file: str) -> None:
+        """Drop the entry of *file* (removed, or no longer there)."""
+        if file in self.entries:
+            self._write_journal({"forget": file})
+            del self.entries[file]
+            self.changed = True
+
+    def save(self) -> None:
+        """Write manifest.json atomically if anything changed, then drop the journal."""
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+        if self.changed:
+            document = {
+                "format": FORMAT,
+                "generator": f"leaflets {__version__}",
+                "outputs": {file: self.entries[file].as_json() for file in sorted(self.entries)},
+            }
+            from .output import atomic_write  # Only now: a no-op build writes nothing.
+
+            text = json.dumps(document, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+            atomic_write(self.path, text.encode("utf-8"))
+            self.changed = False
+        with contextlib.suppress(FileNotFoundError):
+            self.journal_path.unlink()
+
+    def _write_journal(self, operation: dict[str, Any]) -> None:
+        # One line per finished output, flushed at once: a build killed
+        # afterwards loses nothing it completed. (No fsync: losing the tail to
+        # a power cut only costs rebuilding those outputs.)
+        if self._journal is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._journal = self.journal_path.open("a", encoding="utf-8")
+        self._journal.write(json.dumps(operation, ensure_ascii=False) + "\n")
+        self._journal.flush()
+
+    def _apply(self, operation: dict[str, Any]) -> None:
+        if "set" in operation:
+            file = operation["set"]
+            self.entries[file] = Entry.from_json(file, operation["entry"])
+        elif "forget" in operation:
+            self.entries.pop(operation["forget"], None)
+
+
+def _parse(text: str) -> dict[str, Entry]:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"not JSON ({error})") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ValueError(f"not a format {FORMAT} leaflets manifest")
+    outputs = document.get("outputs")
+    if not isinstance(outputs, dict):
+        raise ValueError("no outputs object")
+    return {file: Entry.from_json(file, data) for file, data in outputs.items()}
+
+
+def _read_journal(path: Path) -> Iterator[dict[str, Any]]:
+    """Yield the journal's operations; stop at the first damaged line (a killed write)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (FileNotFoundError, UnicodeDecodeError):
+        return
+    for line in lines:
+        try:
+            operation = json.loads(line)
+            if "set" in operation:
+                Entry.from_json(operation["set"], operation["entry"])
+        except (ValueError, TypeError, KeyError):
+            return
+        if isinstance(operation, dict):
+            yield operation
