@@ -348,6 +348,10 @@ def build(
     processes render (default: one per CPU). *strict* also validates the
     data of up-to-date outputs, and fails on any warning. *on_start* is
     called with the number of PDFs to render, *on_outcome* with each outcome.
+
+    Worker processes start as multiprocessing's forkserver starts them, so a
+    script calling build() with more than one job must guard its entry point
+    with ``if __name__ == "__main__":``.
     """
     started = time.perf_counter()
     config = workspace.config

@@ -18,8 +18,10 @@ import logging
 import multiprocessing
 import multiprocessing.util
 import os
+import shutil
 import signal
 import sys
+import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -77,6 +79,8 @@ class Settings:
     allowed_roots: tuple[Path, ...]
     pdf_variant: str
     log_level: int = logging.WARNING
+    #: Where workers put temporary files (WeasyPrint's fonts), "" for the default.
+    scratch: str = ""
 
 
 #: A function that renders one task in a worker (replaceable to inject faults in tests).
@@ -225,6 +229,8 @@ def _start_worker(settings: Settings, started: Any) -> None:
     package.setLevel(settings.log_level)
     package.propagate = False
     _STARTED = started
+    if settings.scratch:
+        tempfile.tempdir = settings.scratch
     _set_state(settings)
     # Workers leave through os._exit(), which skips object cleanup: drop the
     # renderer in multiprocessing's exit hook instead.
@@ -244,6 +250,20 @@ def _run_in_worker(index: int, task: Task, render: RenderFunction) -> Result:
 
 
 def _render_in_pools(
+    tasks: Sequence[Task], *, settings: Settings, workers: int, render: RenderFunction
+) -> Iterator[Result]:
+    # A worker that is killed cannot delete its temporary files (WeasyPrint
+    # copies the fonts it loads): they all go in one folder, deleted here.
+    scratch = tempfile.mkdtemp(prefix="leaflets-workers-")
+    try:
+        yield from _render_in_pools_in(
+            tasks, settings=replace(settings, scratch=scratch), workers=workers, render=render
+        )
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _render_in_pools_in(
     tasks: Sequence[Task], *, settings: Settings, workers: int, render: RenderFunction
 ) -> Iterator[Result]:
     context = _context()

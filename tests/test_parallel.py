@@ -154,7 +154,9 @@ def test_worker_warnings_are_logged_by_the_main_process(
     assert all(len(outcome.warnings) == 1 for outcome in report.outcomes)
 
 
-def test_a_killed_build_leaves_whole_files_and_resumes(make_workspace: Callable[..., Path]) -> None:
+def test_a_killed_build_leaves_whole_files_and_resumes(
+    make_workspace: Callable[..., Path], tmp_path: Path
+) -> None:
     root = make_workspace()
     slugs = ["hemifacial-spasm", *add_conditions(root, 7)]
     output = root / "build"
@@ -171,7 +173,12 @@ def test_a_killed_build_leaves_whole_files_and_resumes(make_workspace: Callable[
         "leaflet",
     ]
     process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        # What the killed workers leave in their temporary folder stays here.
+        env={**os.environ, "TMPDIR": str(tmp_path)},
     )
     try:
         deadline = time.monotonic() + 60
