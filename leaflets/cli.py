@@ -238,10 +238,6 @@ def build(
     )
 
 
-def _size(size: int) -> str:
-    return f"{size / 1024:.0f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"
-
-
 @cli.command()
 @workspace_option
 @with_selection
