@@ -68,6 +68,8 @@ class Outcome:
     pages: int = 0
     size: int = 0
     warnings: tuple[str, ...] = ()
+    #: Skipped because its condition still has TODO placeholders (a draft).
+    draft: bool = False
 
 
 @dataclass
@@ -84,6 +86,8 @@ class Project:
     problems: list[Problem] = field(default_factory=list)
     broken_languages: dict[str, str] = field(default_factory=dict)
     broken_templates: dict[str, str] = field(default_factory=dict)
+    #: Build conditions with TODO placeholders, marked as drafts on every page.
+    allow_drafts: bool = False
 
     @property
     def errors(self) -> list[Problem]:
@@ -124,8 +128,18 @@ class BuildReport:
 
     @property
     def ok(self) -> bool:
-        """Tell whether the build succeeded (and, when strict, had no warning)."""
-        failed = self.count("failed") or any(problem.is_error for problem in self.problems)
+        """Tell whether the build succeeded (and, when strict, had no warning).
+
+        A draft (a condition with TODO placeholders) skipped is not a failure
+        when anything else was built or is up to date; it is when nothing
+        else was, or when *strict*.
+        """
+        failed = self.count("failed") or any(
+            problem.is_error and not problem.draft for problem in self.problems
+        )
+        drafts = sum(1 for outcome in self.outcomes if outcome.draft)
+        if drafts and (self.strict or not (self.count("built") or self.count("unchanged"))):
+            return False
         return not failed and not (self.strict and self.warnings)
 
 
@@ -145,8 +159,15 @@ def load_project(
     conditions: Iterable[str] | None = None,
     languages: Iterable[str] | None = None,
     templates: Iterable[str] | None = None,
+    allow_drafts: bool = False,
+    allow_untranslated: bool = False,
 ) -> Project:
-    """Load and validate configuration, catalogs, templates and data (phase one)."""
+    """Load and validate configuration, catalogs, templates and data (phase one).
+
+    *allow_drafts* lets conditions with TODO placeholders be built (marked as
+    drafts); *allow_untranslated* lets a language whose catalog lacks
+    translations be built (with English template text).
+    """
     # Imported here: a build with nothing to do never needs them.
     from .conditions import load_conditions
     from .i18n import load_catalog, message_ids
@@ -168,13 +189,18 @@ def load_project(
         templates=chosen_templates,
         conditions=loaded,
         problems=problems,
+        allow_drafts=allow_drafts,
     )
     template_dirs = workspace.search_path("templates")
     expected = message_ids(template_dirs)
     for lang in chosen_languages:
         try:
             catalog = load_catalog(
-                workspace.search_path("locales"), lang, root=root, expected=expected
+                workspace.search_path("locales"),
+                lang,
+                root=root,
+                expected=expected,
+                allow_untranslated=allow_untranslated,
             )
         except LeafletsError as error:
             project.problems.extend(error.problems)
@@ -210,33 +236,53 @@ def plan(project: Project) -> tuple[list[Job], list[Outcome]]:
                     condition=condition.slug, lang=lang, template=template, version=version
                 )
                 job = Job(condition.slug, lang, template, output)
-                reason = _blocker(project, condition, lang, template)
-                if reason is None and output in seen:
-                    reason = f"same output file as {seen[output].name}: {output.name}"
-                if reason:
-                    skipped.append(
-                        Outcome(job, "skipped" if "no content" in reason else "failed", reason)
-                    )
+                blocker = _blocker(project, condition, lang, template)
+                if blocker is None and output in seen:
+                    blocker = "failed", f"same output file as {seen[output].name}: {output.name}"
+                if blocker is None:
+                    try:
+                        config.output_path(
+                            condition=condition.slug, lang=lang, template=template, version=version
+                        )
+                    except LeafletsError as error:
+                        blocker = "failed", str(error)
+                if blocker:
+                    status, reason = blocker
+                    skipped.append(Outcome(job, status, reason, draft=reason.startswith(DRAFT)))
                     continue
                 seen[output] = job
                 jobs.append(job)
     return jobs, skipped
 
 
-def _blocker(project: Project, condition: Condition, lang: str, template: str) -> str | None:
-    """Return why one job cannot be built, or None."""
+#: How the reason of an output skipped as a draft begins.
+DRAFT = "draft"
+
+
+def _blocker(
+    project: Project, condition: Condition, lang: str, template: str
+) -> tuple[str, str] | None:
+    """Return the status and reason of one job that cannot be built, or None."""
     root = project.workspace.root
-    errors = _errors_for(condition, lang, root)
+    found = _errors_for(condition, lang, root)
+    errors = [problem for problem in found if not problem.draft]
     if errors:
         first = errors[0]
         more = len(errors) - 1
-        return f"invalid data: {first}" + (f" (and {more} more)" if more else "")
+        return "failed", f"invalid data: {first}" + (f" (and {more} more)" if more else "")
     if lang in project.broken_languages:
-        return f"no usable catalog for {lang!r}"
+        return "failed", project.broken_languages[lang]
     if template in project.broken_templates:
-        return f"template {TEMPLATES[template]['file']!r} is broken"
+        return "failed", f"template {TEMPLATES[template]['file']!r} is broken"
     if lang not in condition.contents:
-        return _no_content(condition.folder, lang, root)
+        return "skipped", _no_content(condition.folder, lang, root)
+    if found and not project.allow_drafts:
+        count = len(found)
+        return "skipped", (
+            f"{DRAFT}: {count} TODO placeholder{'s' if count > 1 else ''} to replace "
+            f"(first: {found[0].path}:{found[0].line}: {found[0].field}); "
+            "`build --allow-drafts` prints it marked as a draft"
+        )
     return None
 
 
@@ -266,7 +312,9 @@ def _no_content(folder: Path, lang: str, root: Path) -> str:
 
 def check(workspace: Workspace, **selection: Iterable[str] | None) -> list[Problem]:
     """Validate data, templates and catalogs without rendering; return every problem."""
-    project = load_project(workspace, **selection)
+    # Drafts are reported as errors, and their HTML is filled all the same
+    # (allow_drafts) so that a template error shows before anyone prints one.
+    project = load_project(workspace, allow_drafts=True, **selection)  # type: ignore[arg-type]
     jobs, _ = plan(project)
     problems = project.all_problems()
     # Render the HTML of every job (cheap, no PDF) to catch template errors
@@ -291,12 +339,15 @@ def stylesheets(workspace: Workspace) -> dict[str, Path]:
 def render_html(project: Project, job: Job) -> str:
     """Fill the template of *job* with its condition's content."""
     from .i18n import text_direction
-    from .templating import make_context, render
+    from .templating import make_context, page_mark, render
 
     workspace = project.workspace
     config = workspace.config
     condition = next(c for c in project.conditions if c.slug == job.condition)
     assert condition.metadata is not None
+    marks = []
+    if condition.placeholders:
+        marks.append(page_mark(project.environments[job.lang], "draft"))
     context = make_context(
         lang=job.lang,
         text_dir=text_direction(job.lang),
@@ -306,6 +357,7 @@ def render_html(project: Project, job: Job) -> str:
         content=condition.contents[job.lang],
         paper=config.paper,
         style_urls={name: path.as_uri() for name, path in stylesheets(workspace).items()},
+        page_marks=tuple(marks),
     )
     return render(project.compiled[job.template, job.lang], context, root=config.root)
 
@@ -338,6 +390,8 @@ def build(
     force: bool = False,
     clean: bool = False,
     jobs: int | None = None,
+    allow_drafts: bool = False,
+    allow_untranslated: bool = False,
     on_start: Callable[[int], None] | None = None,
     on_outcome: Callable[[Outcome], None] | None = None,
 ) -> BuildReport:
@@ -345,7 +399,10 @@ def build(
 
     *force* rebuilds every selected output; *clean* deletes the outputs of
     conditions, languages and templates that are gone; *jobs* is how many
-    processes render (default: one per CPU). *strict* also validates the
+    processes render (default: one per CPU). *allow_drafts* builds conditions
+    that still have TODO placeholders, with a draft mark on every page
+    (without it they are skipped); *allow_untranslated* builds languages whose
+    catalog lacks translations. *strict* also validates the
     data of up-to-date outputs, and fails on any warning. *on_start* is
     called with the number of PDFs to render, *on_outcome* with each outcome.
 
@@ -394,6 +451,8 @@ def build(
             languages=chosen_languages,
             templates=chosen_templates,
             full=strict or not config.data_dir.is_dir(),
+            allow_drafts=allow_drafts,
+            allow_untranslated=allow_untranslated,
         )
         if project is not None:
             report.problems = project.all_problems()
@@ -547,6 +606,8 @@ def _load_and_plan(
     languages: tuple[str, ...],
     templates: tuple[str, ...],
     full: bool,
+    allow_drafts: bool = False,
+    allow_untranslated: bool = False,
 ) -> tuple[list[Job], list[Outcome], Project | None]:
     """Load what the out-of-date jobs need; return the jobs to render and those blocked."""
     config = workspace.config
@@ -587,6 +648,8 @@ def _load_and_plan(
         conditions=None if full and not wanted else sorted(loaded),
         languages=[lang for lang in languages if lang in needed_languages] or languages,
         templates=[name for name in templates if name in needed_templates] or templates,
+        allow_drafts=allow_drafts,
+        allow_untranslated=allow_untranslated,
     )
     jobs, skipped = plan(project)
     blocked.extend(outcome for outcome in skipped if outcome.job.name in todo)
@@ -629,6 +692,11 @@ def _render(
         for condition in project.conditions
         if condition.metadata
     }
+    drafts = {
+        condition.slug: len(condition.placeholders)
+        for condition in project.conditions
+        if condition.placeholders
+    }
     # Fill every template before writing any PDF: an error in a template
     # shows up before the batch starts.
     tasks: list[workers.Task] = []
@@ -662,6 +730,7 @@ def _render(
             fingerprints=fingerprints,
             survey=survey,
             version=versions.get(job.condition, ""),
+            draft=drafts.get(job.condition, 0),
         )
         report.outcomes.append(outcome)
         notify(outcome)
@@ -675,11 +744,22 @@ def _record(
     fingerprints: Fingerprinter,
     survey: _Survey,
     version: str,
+    draft: int = 0,
 ) -> Outcome:
-    """Turn a worker's result into an outcome, and record a built PDF in the manifest."""
+    """Turn a worker's result into an outcome, and record a built PDF in the manifest.
+
+    *draft* is how many TODO placeholders its condition has (--allow-drafts).
+    """
     if not result.ok:
         return Outcome(job, "failed", result.error)
     warnings = list(result.warnings)
+    if draft:
+        message = (
+            f"a draft with {draft} TODO placeholder{'s' if draft > 1 else ''}, "
+            "marked as such on every page"
+        )
+        logger.warning("%s: %s", job.name, message)
+        warnings.append(message)
     max_pages = TEMPLATES[job.template]["max_pages"]
     if result.pages > max_pages:
         message = (

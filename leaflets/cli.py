@@ -159,6 +159,16 @@ def _print_problems(problems: list[Problem]) -> None:
     is_flag=True,
     help="Delete outputs of conditions, languages or templates that are gone.",
 )
+@click.option(
+    "--allow-drafts",
+    is_flag=True,
+    help="Build conditions with TODO placeholders, marked as drafts on every page.",
+)
+@click.option(
+    "--allow-untranslated",
+    is_flag=True,
+    help="Build languages whose catalog lacks translations (English template text).",
+)
 @click.option("--watch", is_flag=True, help="Keep running; rebuild after every change.")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on one line.")
@@ -177,6 +187,8 @@ def build(
     jobs: int | None,
     force: bool,
     clean: bool,
+    allow_drafts: bool,
+    allow_untranslated: bool,
     watch: bool,
     quiet: bool,
     as_json: bool,
@@ -190,6 +202,10 @@ def build(
     first; a broken condition or language skips only the leaflets it feeds,
     and files already built are never left half-written. --strict validates
     all the data, up to date or not.
+
+    A condition with TODO placeholders is a draft: it is skipped (and the
+    build fails only if nothing else was built), unless --allow-drafts,
+    which prints "DRAFT — not reviewed" on every page.
     """
     from .build import build as run_build
     from .progress import Progress, choose_mode
@@ -214,6 +230,8 @@ def build(
             force=forced.pop() if forced else False,
             clean=clean,
             jobs=jobs,
+            allow_drafts=allow_drafts,
+            allow_untranslated=allow_untranslated,
             on_start=progress.start,
             on_outcome=progress.outcome,
         )

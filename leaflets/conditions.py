@@ -11,9 +11,16 @@ from typing import Any
 from markupsafe import Markup
 
 from . import markdown
-from .config import validate_language
-from .exceptions import Problem, display_path
-from .yaml_loader import LineDict, LineList, load_yaml
+from .config import unsafe_name, unsafe_url, validate_language
+from .exceptions import QUOTE_LIMIT, Problem, display_path, quote
+from .yaml_loader import (
+    MAX_DATA_FILE_SIZE,
+    ImpossibleDate,
+    LineDict,
+    LineList,
+    load_yaml,
+    too_big,
+)
 
 METADATA_NAME = "condition.yaml"
 
@@ -32,6 +39,8 @@ SECTION_KEYS = (
 _SLUG_RE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 _ICD10_RE = re.compile(r"[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?")
 _SECTION_RE = re.compile(r"^##(?!#)\s*(.*?)\s*$")
+#: What `leaflets import` writes for what it cannot know: a value starting with TODO.
+PLACEHOLDER_PREFIX = "TODO"
 _FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?$\n?", re.S | re.M)
 
 
@@ -56,8 +65,10 @@ class Metadata:
     specialty: str
     icd10: str
     version: str
-    last_reviewed: datetime.date
-    next_review: datetime.date
+    #: None while the date is still a TODO placeholder (a draft built with
+    #: --allow-drafts prints a visible placeholder there, never a made-up date).
+    last_reviewed: datetime.date | None
+    next_review: datetime.date | None
     owner: str
     reviewer: str
     sources: tuple[Source, ...]
@@ -100,6 +111,11 @@ class Condition:
         """Return the problems that stop this condition from building."""
         return [problem for problem in self.problems if problem.is_error]
 
+    @property
+    def placeholders(self) -> list[Problem]:
+        """Return the TODO placeholders that make this condition a draft."""
+        return [problem for problem in self.problems if problem.draft]
+
     def files(self) -> list[Path]:
         """Return every data file this condition is made of."""
         return sorted(path for path in self.folder.iterdir() if path.is_file())
@@ -124,6 +140,22 @@ class _Fields:
             )
         )
 
+    def placeholder(self, key: str, value: Any) -> bool:
+        """Report *value* as a draft placeholder when it is one; tell whether it was."""
+        if not (isinstance(value, str) and value.strip().startswith(PLACEHOLDER_PREFIX)):
+            return False
+        # `leaflets import` marks what it could not know this way.
+        self.problems.append(
+            Problem(
+                self.path,
+                self.data.line_of(key),
+                self.prefix + key,
+                f"{quote(value.strip())} is a placeholder; replace it before printing",
+                draft=True,
+            )
+        )
+        return True
+
     def text(self, key: str, *, required: bool = True, hint: str = "") -> str:
         value = self.data.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -135,17 +167,7 @@ class _Fields:
                 key, f"must be text, not {_describe(value)}" + (f"; {hint}" if hint else "")
             )
             return ""
-        if "TODO" in value:
-            # `leaflets import` marks what it could not know this way.
-            self.problems.append(
-                Problem(
-                    self.path,
-                    self.data.line_of(key),
-                    self.prefix + key,
-                    f"{value.strip()!r} is a placeholder; replace it before printing",
-                    severity="warning",
-                )
-            )
+        self.placeholder(key, value)
         return value.strip()
 
     def date(self, key: str, *, required: bool = True) -> datetime.date | None:
@@ -154,8 +176,15 @@ class _Fields:
             if required:
                 self.report(key, "is required (a date like 2026-11-22)")
             return None
+        if isinstance(value, ImpossibleDate):
+            self.report(key, f"{quote(str(value))} is not a real date ({value.reason})")
+            return None
+        if self.placeholder(key, value):
+            return None
         if isinstance(value, datetime.datetime) or not isinstance(value, datetime.date):
-            self.report(key, f"{value!s} is not a date in YYYY-MM-DD format (like 2026-11-22)")
+            shown = quote(value) if isinstance(value, list | dict) else str(value)
+            shown = shown if len(shown) <= QUOTE_LIMIT else quote(shown)
+            self.report(key, f"{shown} is not a date in YYYY-MM-DD format (like 2026-11-22)")
             return None
         return value
 
@@ -188,8 +217,8 @@ def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"{value!r} (a yes/no value)"
     if isinstance(value, int | float):
-        return f"the number {value!r}"
-    return repr(value)
+        return f"the number {quote(value)}"
+    return quote(value)
 
 
 _METADATA_KEYS = (
@@ -227,6 +256,9 @@ def load_metadata(path: Path, *, root: Path, slug: str) -> tuple[Metadata | None
     if icd10 and not _ICD10_RE.fullmatch(icd10):
         fields.report("icd10", f"{icd10!r} is not an ICD-10 code like 'G51.3'")
     version = fields.text("version", hint='quote it, like version: "1.0"')
+    if version and (why := unsafe_name(version)):
+        # The version can go into output file names ({version}).
+        fields.report("version", f"{quote(version)} cannot be part of a file name: it {why}")
     last_reviewed = fields.date("last_reviewed")
     next_review = fields.date("next_review")
     if last_reviewed and next_review and next_review <= last_reviewed:
@@ -236,9 +268,8 @@ def load_metadata(path: Path, *, root: Path, slug: str) -> tuple[Metadata | None
     owner = fields.text("owner")
     reviewer = fields.text("reviewer", required=False)
     sources = _load_sources(data, fields)
-    if any(problem.is_error for problem in problems):
+    if any(problem.is_error and not problem.draft for problem in problems):
         return None, problems
-    assert last_reviewed and next_review
     return Metadata(
         slug=slug,
         specialty=specialty,
@@ -270,8 +301,8 @@ def _load_sources(data: LineDict, fields: _Fields) -> list[Source]:
         source_fields.unknown(_SOURCE_KEYS)
         title = source_fields.text("title")
         url = source_fields.text("url", required=False)
-        if url and not url.startswith(("http://", "https://")):
-            source_fields.report("url", f"{url!r} must start with http:// or https://")
+        if url and (why := unsafe_url(url)):
+            source_fields.report("url", why)
         language = source_fields.text("language", required=False)
         if language and (reason := validate_language(language)):
             source_fields.report("language", reason)
@@ -338,7 +369,7 @@ def load_content(path: Path, *, root: Path, lang: str) -> tuple[Content | None, 
         root=root,
         problems=problems,
     )
-    if any(problem.is_error for problem in problems):
+    if any(problem.is_error and not problem.draft for problem in problems):
         return None, problems
     return Content(
         lang=lang,
@@ -438,7 +469,12 @@ def _load_mapping(
 
 def _read_text(path: Path, shown: str) -> tuple[str, Problem | None]:
     try:
-        return path.read_text(encoding="utf-8"), None
+        with path.open("rb") as handle:
+            data = handle.read(MAX_DATA_FILE_SIZE + 1)
+            if len(data) > MAX_DATA_FILE_SIZE:
+                return "", Problem(shown, None, None, too_big(path.stat().st_size))
+        # utf-8-sig: Windows editors may start the file with a byte order mark.
+        return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as error:
         return "", Problem(
             shown, None, None, f"not UTF-8 text ({error.reason} at byte {error.start})"

@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 import string
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from babel import Locale, UnknownLocaleError
 
-from .exceptions import ConfigError, Problem
+from .exceptions import ConfigError, Problem, quote
 
 CONFIG_NAME = "leaflets.toml"
 
@@ -80,6 +82,62 @@ class Config:
             condition=condition, lang=lang, template=template, version=version
         )
 
+    def output_path(self, *, condition: str, lang: str, template: str, version: str) -> Path:
+        """Return where one leaflet is written; raise ConfigError if that leaves the output folder.
+
+        The values are validated where they are read; this is the last guard,
+        on the final path, whatever slipped through.
+        """
+        name = self.output_name(condition=condition, lang=lang, template=template, version=version)
+        path = self.output_dir / name
+        if unsafe_name(name) or path.resolve().parent != self.output_dir.resolve():
+            raise ConfigError(f"output file name {quote(name)} leaves the output folder")
+        return path
+
+
+def unsafe_name(value: str) -> str | None:
+    """Return why *value* cannot be one component of a file name, or None when it can.
+
+    Values that go into output paths (through the filename pattern) must not
+    climb out of the output folder or hide the file.
+    """
+    if not value:
+        return "is empty"
+    if "/" in value or "\\" in value:
+        return "contains a slash"
+    if ".." in value:
+        return "contains '..'"
+    if value.startswith("."):
+        return "starts with a dot"
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in value):
+        return "contains a control character"
+    return None
+
+
+#: URL schemes a user may write in each kind of field; links are printed, never fetched.
+WEB_SCHEMES = ("http", "https")
+CONTENT_LINK_SCHEMES = ("http", "https", "mailto", "tel")
+_EMAIL_RE = re.compile(r"[^@\s:/<>\"(),;\[\]\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+_PHONE_RE = re.compile(r"\+?[0-9][0-9 ().\-/]*")
+
+
+def unsafe_url(value: str, schemes: tuple[str, ...] = WEB_SCHEMES) -> str | None:
+    """Return why *value* is not a URL a leaflet may print as a link, or None."""
+    allowed = ", ".join(f"{s}://" if s in WEB_SCHEMES else f"{s}:" for s in schemes)
+    if any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in value):
+        return f"{quote(value)} is not a URL: it contains spaces or control characters"
+    scheme = value.split(":", 1)[0].lower() if ":" in value else ""
+    if scheme not in schemes:
+        return f"{quote(value)} must start with one of: {allowed}"
+    rest = value.split(":", 1)[1]
+    if scheme in ("http", "https") and not (rest.startswith("//") and urlsplit(value).hostname):
+        return f"{quote(value)} must be a web address like https://example.org/page"
+    if scheme == "mailto" and not _EMAIL_RE.fullmatch(rest.split("?", 1)[0]):
+        return f"{quote(value)} must be an email address like mailto:name@example.org"
+    if scheme == "tel" and not _PHONE_RE.fullmatch(rest):
+        return f"{quote(value)} must be a phone number like tel:+390200000000"
+    return None
+
 
 def find_line(text: str, table: str, key: str) -> int | None:
     """Return the line of ``key = …`` inside ``[table]`` of a TOML text."""
@@ -117,7 +175,8 @@ def load_config(root: Path, **overrides: Any) -> Config:
     path = root / CONFIG_NAME
     shown = CONFIG_NAME
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: Windows editors may start the file with a byte order mark.
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(
             f"{shown}: not found in {root} (run `leaflets init` to create a workspace)"
@@ -159,9 +218,24 @@ def load_config(root: Path, **overrides: Any) -> Config:
         if key not in _CLINIC_FIELDS:
             report("clinic", key, f"unknown key (expected one of: {', '.join(_CLINIC_FIELDS)})")
         elif not isinstance(value, str):
-            report("clinic", key, f"must be a string, not {value!r}")
+            report("clinic", key, f"must be a string, not {quote(value)}")
         else:
             clinic_values[key] = value.strip()
+    if clinic_values.get("website") and (why := unsafe_url(clinic_values["website"])):
+        report("clinic", "website", why)
+    if clinic_values.get("email") and not _EMAIL_RE.fullmatch(clinic_values["email"]):
+        report(
+            "clinic",
+            "email",
+            f"{quote(clinic_values['email'])} must be a plain address like name@example.org",
+        )
+    if clinic_values.get("phone") and not _PHONE_RE.fullmatch(clinic_values["phone"]):
+        report(
+            "clinic",
+            "phone",
+            f"{quote(clinic_values['phone'])} must be a phone number like +39 02 0000 0000 "
+            "(digits, spaces, + ( ) . - /)",
+        )
     for key in _REQUIRED_CLINIC_FIELDS:
         if not clinic_values.get(key):
             problems.append(
@@ -235,6 +309,12 @@ def load_config(root: Path, **overrides: Any) -> Config:
         if not isinstance(options[key], str) or not options[key].strip():
             report("build", key, "must be a folder path")
             options[key] = DEFAULTS[key]
+        elif overrides.get(key) is None and not (root / options[key]).resolve().is_relative_to(
+            root
+        ):
+            # Only leaflets.toml is held to this: `build -o DIR` is the user's own choice.
+            report("build", key, f"{quote(options[key])} is outside the workspace")
+            options[key] = DEFAULTS[key]
 
     if problems:
         raise ConfigError(problems=problems)
@@ -259,10 +339,14 @@ def _filename_problems(pattern: Any) -> list[str]:
     if not isinstance(pattern, str):
         return [f"must be a string, not {pattern!r}"]
     try:
-        names = {name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None}
+        parsed = list(string.Formatter().parse(pattern))
     except ValueError as error:
         return [f"{pattern!r} is not a valid pattern ({error})"]
+    names = {name for _, name, _, _ in parsed if name is not None}
     problems = []
+    if any(spec or conversion for _, _, spec, conversion in parsed):
+        # A format spec such as {lang:>999999999} could build a huge name.
+        return [f"{quote(pattern)}: write placeholders plainly, like {{lang}}"]
     unknown = names - FILENAME_FIELDS
     if unknown:
         problems.append(
@@ -279,4 +363,8 @@ def _filename_problems(pattern: Any) -> list[str]:
         problems.append(f"{pattern!r} must end with .pdf")
     if "/" in pattern or "\\" in pattern:
         problems.append(f"{pattern!r} must be a file name, not a path")
+    elif not unknown:
+        sample = pattern.format(**{name: "x" for name in FILENAME_FIELDS})
+        if why := unsafe_name(sample):
+            problems.append(f"{quote(pattern)} must be a plain file name: it {why}")
     return problems

@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+#: The most characters of a bad value a message quotes: a hostile file must not
+#: turn one message into megabytes of output.
+QUOTE_LIMIT = 80
+
+
+def quote(value: Any, limit: int = QUOTE_LIMIT) -> str:
+    """Return ``repr(value)`` cut to about *limit* characters, saying how long it was.
+
+    Containers are summarized without being expanded, so a value built by
+    YAML aliases cannot be turned into a huge string here.
+    """
+    if isinstance(value, dict):
+        return f"a mapping of {len(value)} keys"
+    if isinstance(value, list | tuple | set):
+        return f"a list of {len(value)} items"
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]!r}… ({len(value)} characters)"
+    text = repr(value)
+    return text if len(text) <= limit + 2 else f"{text[:limit]}…"
 
 
 @dataclass(frozen=True, order=True)
@@ -16,6 +38,10 @@ class Problem:
     field: str | None
     message: str
     severity: str = "error"
+    #: A placeholder (a value starting with TODO) left for a person to fill in:
+    #: an error for `check`, a reason to skip the output for `build`, and
+    #: allowed by `build --allow-drafts`.
+    draft: bool = dataclasses.field(default=False, compare=False)
 
     def __str__(self) -> str:
         where = self.path if self.line is None else f"{self.path}:{self.line}"

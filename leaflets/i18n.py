@@ -6,7 +6,7 @@ import datetime
 import gettext
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,12 +65,14 @@ def load_catalog(
     *,
     root: Path,
     expected: Iterable[str] = (),
+    allow_untranslated: bool = False,
 ) -> LoadedCatalog:
     """Read and compile the catalog for *lang*; raise CatalogError when unusable.
 
-    *expected* is the set of message ids the templates use: ids missing from
-    the catalog or left untranslated are reported as warnings, since the
-    leaflet would show English text there.
+    *expected* is the set of message ids the templates use. Ids missing from
+    the catalog, left untranslated or marked fuzzy would print English text
+    in a leaflet of another language: that is one error naming how many, or,
+    with *allow_untranslated*, one warning per message.
     """
     path = find_catalog(search_path, lang)
     if path is None:
@@ -109,7 +111,7 @@ def load_catalog(
         )
     if errors:
         raise CatalogError(problems=errors)
-    for message_id in sorted(set(expected)):
+    for message_id in sorted(set(expected), key=_order(catalog)):
         found = catalog.get(message_id)
         if found is None:
             warnings.append(
@@ -132,10 +134,32 @@ def load_catalog(
                     severity="warning",
                 )
             )
+    if warnings and not allow_untranslated:
+        count = len(warnings)
+        first = ", ".join(str(problem.field)[6:] for problem in warnings[:3])
+        raise CatalogError(
+            problems=[
+                Problem(
+                    shown,
+                    None,
+                    None,
+                    f"{count} of {len(set(expected))} template messages "
+                    f"{'is' if count == 1 else 'are'} not translated into {lang!r} "
+                    f"(first: {first}); its leaflets would show English text there. "
+                    "Translate them, or build with --allow-untranslated",
+                )
+            ]
+        )
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
     return LoadedCatalog(lang, path, gettext.GNUTranslations(buffer), tuple(warnings))
+
+
+def _order(catalog: Catalog) -> Callable[[str], tuple[int, str]]:
+    """Return a sort key putting message ids in the order the catalog lists them."""
+    positions = {message.id: index for index, message in enumerate(catalog)}
+    return lambda message_id: (positions.get(message_id, len(positions)), message_id)
 
 
 def _reason(error: PoFileError) -> str:

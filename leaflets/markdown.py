@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -9,10 +10,24 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import Markup
 
-from .exceptions import Problem
+from .config import CONTENT_LINK_SCHEMES, unsafe_url
+from .exceptions import Problem, quote
 
 #: Link schemes a printed leaflet may show; links are printed, never fetched.
 LINK_SCHEMES = ("http://", "https://", "mailto:", "tel:")
+
+#: Longer words are probably a missing space or a pasted code: the stylesheet
+#: breaks them at the page edge (overflow-wrap), and `check` warns.
+LONG_WORD = 40
+_LONG_WORD_RE = re.compile(rf"[^\s/]{{{LONG_WORD + 1},}}")
+
+#: The image formats a leaflet can print, by the bytes their files start with.
+_IMAGE_MAGIC = {
+    b"\x89PNG\r\n\x1a\n": "PNG",
+    b"\xff\xd8\xff": "JPEG",
+    b"GIF87a": "GIF",
+    b"GIF89a": "GIF",
+}
 
 
 def _parser() -> MarkdownIt:
@@ -72,7 +87,7 @@ def _check_tokens(
                         path,
                         line,
                         field,
-                        f"image {src!r} must be a relative path to a file in the workspace",
+                        f"image {quote(src)} must be a relative path to a file in the workspace",
                     )
                 )
             elif not resolved.is_relative_to(root):
@@ -81,11 +96,13 @@ def _check_tokens(
                         path,
                         line,
                         field,
-                        f"image {src!r} is outside the workspace",
+                        f"image {quote(src)} is outside the workspace",
                     )
                 )
             elif not resolved.is_file():
-                problems.append(Problem(path, line, field, f"image {src!r} does not exist"))
+                problems.append(Problem(path, line, field, f"image {quote(src)} does not exist"))
+            elif why := _unreadable_image(resolved):
+                problems.append(Problem(path, line, field, f"image {quote(src)} {why}"))
             else:
                 token.attrs["src"] = resolved.as_uri()
             if not token.content.strip():
@@ -94,21 +111,42 @@ def _check_tokens(
                         path,
                         line,
                         field,
-                        f"image {src!r} needs a description: ![what it shows]({src})",
+                        f"image {quote(src)} needs a description: ![what it shows]({src})",
                     )
                 )
         elif token.type == "link_open":
             href = str(token.attrs.get("href", ""))
-            if not (href.startswith(LINK_SCHEMES) or href.startswith("#")):
+            if not href.startswith("#") and (why := unsafe_url(href, CONTENT_LINK_SCHEMES)):
+                problems.append(Problem(path, line, field, f"link {why}"))
+        elif token.type == "text":
+            for word in _LONG_WORD_RE.findall(token.content):
                 problems.append(
                     Problem(
                         path,
                         line,
                         field,
-                        f"link {href!r} must start with one of: {', '.join(LINK_SCHEMES)}",
+                        f"the word {word[:30]!r}… is {len(word)} characters long; "
+                        "it will be broken at the page edge (a missing space?)",
+                        severity="warning",
                     )
                 )
     return problems
+
+
+def _unreadable_image(path: Path) -> str | None:
+    """Return why the image file *path* cannot be printed, or None when it can."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(65536)
+    except OSError as error:
+        return f"cannot be read ({error.strerror})"
+    if any(head.startswith(magic) for magic in _IMAGE_MAGIC):
+        return None
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return None
+    if path.suffix.lower() == ".svg" and b"<svg" in head:
+        return None
+    return "is not a PNG, JPEG, GIF, WebP or SVG image"
 
 
 def render_block(
@@ -160,6 +198,6 @@ def render_inline(
 
 def _render(tokens: list[Token], problems: list[Problem]) -> tuple[Markup, list[Problem]]:
     """Return the HTML of *tokens*, or nothing at all when anything was refused."""
-    if problems:
+    if any(problem.is_error for problem in problems):
         return Markup(""), problems
-    return Markup(_MD.renderer.render(tokens, _MD.options, {})), []
+    return Markup(_MD.renderer.render(tokens, _MD.options, {})), problems

@@ -35,6 +35,9 @@ class TemplateContext:
     style_urls: dict[str, str]
     logo_url: str
     generator: str
+    #: Short texts printed on every page, such as "DRAFT — not reviewed",
+    #: already in the leaflet's language (see page_mark).
+    page_marks: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """Return the context as template variables (a shallow copy)."""
@@ -51,6 +54,7 @@ def make_context(
     content: Content,
     paper: str,
     style_urls: dict[str, str],
+    page_marks: tuple[str, ...] = (),
 ) -> TemplateContext:
     """Build the context for one leaflet, with sections in the fixed leaflet order."""
     return TemplateContext(
@@ -65,7 +69,31 @@ def make_context(
         style_urls=style_urls,
         logo_url=clinic.logo.as_uri() if clinic.logo else "",
         generator=f"leaflets {__version__}",
+        page_marks=page_marks,
     )
+
+
+#: The template whose macros hold the text of each page mark, so that the
+#: texts are extracted and translated like all other template text.
+PAGE_MARKS_TEMPLATE = "_page_marks.html"
+
+
+def page_mark(env: jinja2.Environment, name: str, **params: Any) -> str:
+    """Return the text of page mark *name* (a macro of _page_marks.html) in *env*'s language."""
+    try:
+        macro = getattr(env.get_template(PAGE_MARKS_TEMPLATE).module, name)
+        return str(Markup(macro(**params)).unescape()).strip()
+    except (jinja2.TemplateError, AttributeError) as error:
+        raise TemplateError(
+            problems=[
+                Problem(
+                    PAGE_MARKS_TEMPLATE,
+                    None,
+                    None,
+                    f"page mark {name!r} cannot be made: {error}",
+                )
+            ]
+        ) from None
 
 
 def css_string(value: str, placeholders: dict[str, str] | None = None) -> Markup:

@@ -8,6 +8,24 @@ import yaml
 
 from .exceptions import Problem
 
+#: The largest data file (condition.yaml, <lang>.md) we read, in bytes. Real
+#: ones are a few KB; the cap keeps a hostile or mistaken file from filling memory.
+MAX_DATA_FILE_SIZE = 1_000_000
+
+
+class ImpossibleDate(str):
+    """A scalar written like a date that names no real day, such as 2027-02-30.
+
+    The loader keeps the text and the reason, and the field that wanted a date
+    reports it, instead of PyYAML's ValueError escaping as a traceback.
+    """
+
+    reason: str = ""
+
+
+class _Refused(yaml.MarkedYAMLError):
+    """YAML that is valid but that data files may not use."""
+
 
 class LineDict(dict[str, Any]):
     """A mapping that knows the (1-based) line of itself and of each key."""
@@ -40,6 +58,35 @@ class _Loader(yaml.SafeLoader):
         self.line_offset = line_offset
         self.duplicates: list[Problem] = []
 
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        # Anchors and aliases let a few lines expand into gigabytes (the
+        # "billion laughs"); data files never need them, so refuse both
+        # before anything is expanded.
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _Refused(
+                problem="anchors and aliases (&name, *name) are not allowed in data files; "
+                "write the value out",
+                problem_mark=event.start_mark,
+            )
+        return super().compose_node(parent, index)
+
+    def construct_date(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return self.construct_yaml_timestamp(node)
+        except ValueError as error:
+            value = ImpossibleDate(self.construct_scalar(node))
+            value.reason = str(error)
+            return value
+
+    def construct_int(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return self.construct_yaml_int(node)
+        except ValueError:
+            # Python refuses integers of more than 4300 digits: keep the text,
+            # which the field that reads it reports like any other bad value.
+            return str(self.construct_scalar(node))
+
     def construct_line_mapping(self, node: yaml.MappingNode) -> LineDict:
         result = LineDict()
         result.line = node.start_mark.line + 1 + self.line_offset
@@ -70,6 +117,8 @@ _Loader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG,
     _Loader.construct_line_sequence,
 )
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_date)
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_int)
 
 
 def load_yaml(text: str, path: str, *, line_offset: int = 0) -> tuple[Any, list[Problem]]:
@@ -78,9 +127,14 @@ def load_yaml(text: str, path: str, *, line_offset: int = 0) -> tuple[Any, list[
     *line_offset* shifts reported lines, for YAML that starts further down a
     file (Markdown front matter).
     """
+    if len(text) > MAX_DATA_FILE_SIZE:
+        return None, [Problem(path, None, None, too_big(len(text)))]
     loader = _Loader(text, path, line_offset)
     try:
         data = loader.get_single_data()
+    except _Refused as error:
+        line = error.problem_mark.line + 1 + line_offset if error.problem_mark else None
+        return None, [Problem(path, line, None, str(error.problem))]
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 + line_offset if mark is not None else None
@@ -91,3 +145,11 @@ def load_yaml(text: str, path: str, *, line_offset: int = 0) -> tuple[Any, list[
     finally:
         loader.dispose()
     return data, loader.duplicates
+
+
+def too_big(size: int) -> str:
+    """Return the message for a data file of *size* bytes over the cap."""
+    return (
+        f"is {size / 1_000_000:.1f} MB; a data file may be at most "
+        f"{MAX_DATA_FILE_SIZE // 1_000_000} MB"
+    )

@@ -310,3 +310,95 @@ def test_an_overlong_handout_is_a_warning(make_workspace: Callable[..., Path]) -
         f"{outcome.pages} pages, more than the 1 a clinic handout may take",
     )
     assert not report.ok  # --strict turns the warning into a failure
+
+
+def make_draft(root: Path, slug: str = "hemifacial-spasm") -> None:
+    """Turn a condition into an imported draft: owner and next review left as TODO."""
+    meta = root / "data" / slug / "condition.yaml"
+    text = meta.read_text("utf-8")
+    text = text.replace(
+        "owner: Demo Neurology Clinic, patient information team",
+        'owner: "TODO: who owns this content"',
+    ).replace("next_review: 2027-11-20", "next_review: TODO")
+    meta.write_text(text, "utf-8")
+
+
+def test_a_draft_is_skipped_and_the_others_built(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace()
+    second_condition(root)
+    make_draft(root, "spasm-copy")
+    report = build(open_workspace(root), templates=["handout"], jobs=1)
+    assert report.ok  # A skipped draft is not a failure when the rest was built.
+    statuses = {outcome.job.name: outcome.status for outcome in report.outcomes}
+    assert statuses == {
+        "hemifacial-spasm.en.handout": "built",
+        "hemifacial-spasm.it.handout": "built",
+        "spasm-copy.en.handout": "skipped",
+        "spasm-copy.it.handout": "skipped",
+    }
+    skipped = next(o for o in report.outcomes if o.job.name == "spasm-copy.en.handout")
+    assert skipped.reason == (
+        "draft: 2 TODO placeholders to replace (first: data/spasm-copy/condition.yaml:7: "
+        "next_review); `build --allow-drafts` prints it marked as a draft"
+    )
+    assert not list((root / "build").glob("spasm-copy.*"))
+    # Nothing else to build: then skipping the draft fails the build, as does --strict.
+    assert not build(open_workspace(root), conditions=["spasm-copy"]).ok
+    assert not build(open_workspace(root), templates=["handout"], strict=True).ok
+
+
+@pytest.mark.parametrize("paper", ["A4", "Letter"])
+def test_allow_drafts_marks_every_page(make_workspace: Callable[..., Path], paper: str) -> None:
+    root = make_workspace()
+    make_draft(root)
+    workspace = open_workspace(root, paper=paper)
+    report = build(workspace, allow_drafts=True, jobs=1)
+    assert report.ok
+    assert {outcome.status for outcome in report.outcomes} == {"built"}
+    assert report.outcomes[0].warnings == (
+        "a draft with 2 TODO placeholders, marked as such on every page",
+    )
+    for lang, mark, placeholder in [
+        ("en", "DRAFT — not reviewed", "Next review [date to be set]"),
+        ("it", "BOZZA — non revisionata", "Prossima revisione [data da stabilire]"),
+    ]:
+        for template in ("leaflet", "handout"):
+            pages = pdf_pages(root / "build" / f"hemifacial-spasm.{lang}.{template}.pdf")
+            assert all(page.startswith(mark) for page in pages), (lang, template)
+        leaflet = " ".join(pdf_pages(root / "build" / f"hemifacial-spasm.{lang}.leaflet.pdf"))
+        assert placeholder in leaflet
+        assert "TODO: who owns this content" in leaflet
+        assert "2027" not in leaflet  # No review date is made up.
+
+
+def test_reviewed_leaflets_have_no_mark(built_demo: Path) -> None:
+    for name in ALL:
+        assert not any("DRAFT" in page or "BOZZA" in page for page in pdf_pages(built_demo / name))
+
+
+def test_draft_with_placeholder_dates_has_no_pdf_dates(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace()
+    meta = root / "data/hemifacial-spasm/condition.yaml"
+    meta.write_text(
+        meta.read_text("utf-8").replace("last_reviewed: 2026-11-20", "last_reviewed: TODO"),
+        "utf-8",
+    )
+    report = build(open_workspace(root), languages=["en"], templates=["handout"], allow_drafts=True)
+    assert report.ok
+    pdf = root / "build" / EN_HANDOUT
+    assert "/CreationDate" not in PdfReader(pdf).metadata
+    assert "Version 1.0 · reviewed [date to be set]" in pdf_pages(pdf)[0]
+
+
+def test_impossible_date_fails_without_traceback(make_workspace: Callable[..., Path]) -> None:
+    from conftest import run_cli
+
+    root = make_workspace()
+    meta = root / "data/hemifacial-spasm/condition.yaml"
+    meta.write_text(meta.read_text("utf-8").replace("2027-11-20", "2027-02-30"), "utf-8")
+    result = run_cli("build", "-C", root)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == (
+        "data/hemifacial-spasm/condition.yaml:7: next_review: '2027-02-30' is not a real date "
+        "(day is out of range for month)"
+    )

@@ -9,6 +9,7 @@ import pytest
 from conftest import REPO, run_cli
 
 from leaflets import __version__
+from leaflets.i18n import extract_messages
 
 
 def test_help_lists_the_commands() -> None:
@@ -171,7 +172,9 @@ def test_new_language_needs_no_code_change(make_workspace: Callable[..., Path]) 
     (root / "data/hemifacial-spasm/de.md").write_text(
         en.replace("Hemifacial spasm\n", "Hemifazialer Spasmus\n", 1)
     )
-    result = run_cli("build", "-C", root, "--lang", "de", "--template", "leaflet")
+    result = run_cli(
+        "build", "-C", root, "--lang", "de", "--template", "leaflet", "--allow-untranslated"
+    )
     assert result.exit_code == 0, result.output
     assert "not translated; the leaflet will show the English text" in result.stderr
     from conftest import pdf_pages
@@ -179,3 +182,41 @@ def test_new_language_needs_no_code_change(make_workspace: Callable[..., Path]) 
     text = " ".join(pdf_pages(root / "build/hemifacial-spasm.de.leaflet.pdf"))
     assert "Hemifazialer Spasmus" in text and "Symptome" in text
     assert "20. November 2026" in text
+
+
+def test_untranslated_language_fails_only_its_outputs(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace()
+    config = root / "leaflets.toml"
+    config.write_text(
+        config.read_text("utf-8").replace('["en", "it"]', '["en", "it", "nl"]'), "utf-8"
+    )
+    assert run_cli("i18n", "init", "-C", root, "nl").exit_code == 0
+    en = (root / "data/hemifacial-spasm/en.md").read_text("utf-8")
+    (root / "data/hemifacial-spasm/nl.md").write_text(en, "utf-8")
+    total = len(extract_messages([REPO / "templates"]))
+
+    check = run_cli("check", "-C", root)
+    message = (
+        f"locales/nl/LC_MESSAGES/messages.po: {total} of {total} template messages are not "
+        "translated into 'nl' (first: '%(name)s logo', 'Address', 'Phone'); its leaflets "
+        "would show English text there. Translate them, or build with --allow-untranslated"
+    )
+    assert (check.exit_code, check.stderr.splitlines()) == (1, [message])
+
+    result = run_cli("build", "-C", root, "-t", "handout", "-j", "1")
+    assert result.exit_code == 1
+    assert f"failed   hemifacial-spasm.nl.handout: {message}" in result.stderr.splitlines()
+    assert sorted(path.name for path in (root / "build").glob("*.pdf")) == [
+        "hemifacial-spasm.en.handout.pdf",
+        "hemifacial-spasm.it.handout.pdf",
+    ]
+
+    allowed = run_cli("build", "-C", root, "-t", "handout", "-l", "nl", "--allow-untranslated")
+    assert allowed.exit_code == 0, allowed.output
+    po = (root / "locales/nl/LC_MESSAGES/messages.po").read_text("utf-8")
+    line = po[: po.index('msgid "Key points"')].count("\n") + 1
+    assert (
+        f"locales/nl/LC_MESSAGES/messages.po:{line}: warning: msgid 'Key points': not "
+        "translated; the leaflet will show the English text" in allowed.stderr
+    )
+    assert (root / "build/hemifacial-spasm.nl.handout.pdf").is_file()

@@ -211,15 +211,212 @@ def test_folder_names_must_be_slugs(make_workspace: Callable[..., Path], name: s
     ]
 
 
-def test_todo_placeholders_are_warnings(make_workspace: Callable[..., Path]) -> None:
+def test_todo_placeholders_are_errors(make_workspace: Callable[..., Path]) -> None:
+    files = replaced(
+        META,
+        "owner: Demo Neurology Clinic, patient information team",
+        "owner: 'TODO: who owns this content'",
+    )
+    files[META] = files[META].replace("next_review: 2027-11-20", "next_review: TODO")
+    files.update(replaced(EN, "title: Hemifacial spasm", "title: TODO title"))
+    root = make_workspace(files=files)
+    assert problems_of(root) == [
+        f"{META}:7: next_review: 'TODO' is a placeholder; replace it before printing",
+        f"{META}:8: owner: 'TODO: who owns this content' is a placeholder; "
+        "replace it before printing",
+        f"{EN}:2: title: 'TODO title' is a placeholder; replace it before printing",
+    ]
+    (condition,) = load_project(open_workspace(root)).conditions
+    assert condition.metadata is not None and condition.metadata.next_review is None
+    assert all(problem.draft for problem in condition.problems)
+
+
+def test_todo_inside_a_value_is_not_a_placeholder(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace(
+        files=replaced(META, "reviewer: Movement Disorders Service", "reviewer: TODOS team")
+    )
+    assert problems_of(root) == [
+        f"{META}:9: reviewer: 'TODOS team' is a placeholder; replace it before printing"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("version", "why"),
+    [
+        ('"1/../../../x"', "contains a slash"),
+        (r"'1\\x'", "contains a slash"),
+        ('"1..2"', "contains '..'"),
+        ('".hidden"', "starts with a dot"),
+        (r'"1\x01"', "contains a control character"),
+    ],
+)
+def test_version_must_be_a_file_name_component(
+    make_workspace: Callable[..., Path], version: str, why: str
+) -> None:
+    import yaml
+
+    root = make_workspace(files=replaced(META, 'version: "1.0"', f"version: {version}"))
+    value = yaml.safe_load(version)
+    assert problems_of(root) == [
+        f"{META}:5: version: {value!r} cannot be part of a file name: it {why}"
+    ]
+
+
+def test_version_cannot_write_outside_the_output_folder(
+    make_workspace: Callable[..., Path],
+) -> None:
+    from leaflets.build import build
+
+    config = (Path(__file__).parent.parent / "leaflets.toml").read_text(encoding="utf-8")
+    config = config.replace(
+        'filename = "{condition}.{lang}.{template}.pdf"',
+        'filename = "{condition}.{lang}.{template}.{version}.pdf"',
+    )
+    assert "{version}" in config
+    root = make_workspace(
+        config=config, files=replaced(META, 'version: "1.0"', 'version: "1/../../../x"')
+    )
+    report = build(open_workspace(root), jobs=1)
+    assert not report.ok
+    assert {outcome.status for outcome in report.outcomes} == {"failed"}
+    assert list(root.parent.rglob("x.pdf")) == []
+    assert not (root / "build").exists() or list((root / "build").glob("*.pdf")) == []
+
+
+@pytest.mark.parametrize("where", [META, EN])
+def test_impossible_date_is_one_line(make_workspace: Callable[..., Path], where: str) -> None:
+    if where == META:
+        files = replaced(META, "next_review: 2027-11-20", "next_review: 2027-02-30")
+        expected = (
+            f"{META}:7: next_review: '2027-02-30' is not a real date (day is out of range "
+            "for month)"
+        )
+    else:
+        files = replaced(EN, "title: Hemifacial spasm", "title: Hemifacial spasm\ndate: 2027-02-30")
+        expected = (
+            f"{EN}:3: date: unknown key (expected one of: title, summary, key_points, next_steps)"
+        )
+    root = make_workspace(files=files)
+    assert problems_of(root) == [expected]
+
+
+def test_source_dates_are_checked_too(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace(
+        files=replaced(META, "    language: it\n", "    language: it\n    modified: 2026-13-01\n")
+    )
+    assert problems_of(root) == [
+        f"{META}:14: sources[0].modified: '2026-13-01' is not a real date (month must be in 1..12)"
+    ]
+
+
+def bomb(levels: int) -> str:
+    """Return YAML whose aliases expand to 9**levels items (the "billion laughs")."""
+    lines = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for level in range(1, levels + 1):
+        refs = ", ".join([f"*a{level - 1}"] * 9)
+        lines.append(f"a{level}: &a{level} [{refs}]")
+    return "\n".join(lines) + f"\nnext_review: *a{levels}\n"
+
+
+def test_alias_bomb_is_refused_quickly(make_workspace: Callable[..., Path]) -> None:
+    import time
+
+    text = (Path(__file__).parent.parent / META).read_text(encoding="utf-8")
+    text = text.replace("next_review: 2027-11-20\n", "") + bomb(9)
+    root = make_workspace(files={META: text})
+    started = time.monotonic()
+    problems = problems_of(root)
+    assert time.monotonic() - started < 2
+    line = text[: text.index("a0:")].count("\n") + 1
+    assert problems == [
+        f"{META}:{line}: anchors and aliases (&name, *name) are not allowed in data files; "
+        "write the value out"
+    ]
+
+
+def test_alias_in_front_matter_is_refused(make_workspace: Callable[..., Path]) -> None:
+    files = replaced(EN, "title: Hemifacial spasm", "title: &t Hemifacial spasm")
+    root = make_workspace(files=files)
+    assert problems_of(root) == [
+        f"{EN}:2: anchors and aliases (&name, *name) are not allowed in data files; "
+        "write the value out"
+    ]
+
+
+def test_huge_data_file_is_refused(make_workspace: Callable[..., Path]) -> None:
+    text = (Path(__file__).parent.parent / EN).read_text(encoding="utf-8")
+    root = make_workspace(files={EN: text + ("Padding words here.\n" * 60_000)})
+    assert problems_of(root) == [f"{EN}: is 1.2 MB; a data file may be at most 1 MB"]
+
+
+def test_bad_value_is_quoted_short(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace(
+        files=replaced(META, "next_review: 2027-11-20", f"next_review: {'9' * 5000}")
+    )
+    assert problems_of(root) == [
+        f"{META}:7: next_review: {'9' * 80!r}… (5000 characters) is not a date in YYYY-MM-DD "
+        "format (like 2026-11-22)"
+    ]
+
+
+def test_byte_order_mark_is_accepted(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace()
+    for name in (EN, META):
+        path = root / name
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert problems_of(root) == []
+
+
+def test_long_word_is_a_warning(make_workspace: Callable[..., Path]) -> None:
+    word = "x" * 20_000
+    root = make_workspace(files=replaced(EN, "You may notice:", f"{word}\n\nYou may notice:"))
+    line = line_of(EN, "You may notice:")
+    assert problems_of(root) == [
+        f"{EN}:{line}: warning: sections.symptoms: the word {'x' * 30!r}… is 20000 characters "
+        "long; it will be broken at the page edge (a missing space?)"
+    ]
+    (condition,) = load_project(open_workspace(root)).conditions
+    assert word in condition.contents["en"].sections["symptoms"].html
+
+
+def test_unreadable_image_is_an_error(make_workspace: Callable[..., Path]) -> None:
+    files = replaced(EN, "You may notice:", "![A face](../../assets/face.png)\n\nYou may notice:")
+    files["assets/face.png"] = "this is not an image"
+    root = make_workspace(files=files)
+    line = line_of(EN, "You may notice:")
+    assert problems_of(root) == [
+        f"{EN}:{line}: sections.symptoms: image '../../assets/face.png' is not a PNG, JPEG, "
+        "GIF, WebP or SVG image"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("link", "why"),
+    [
+        ("JavaScript:alert(1)", "must start with one of: http://, https://, mailto:, tel:"),
+        ("https:evil", "must be a web address like https://example.org/page"),
+        ("mailto:x", "must be an email address like mailto:name@example.org"),
+        ("tel:call-me", "must be a phone number like tel:+390200000000"),
+    ],
+)
+def test_content_links_are_only_web_mail_and_phone(
+    make_workspace: Callable[..., Path], link: str, why: str
+) -> None:
+    files = replaced(EN, "You may notice:", f"[here]({link})\n\nYou may notice:")
+    root = make_workspace(files=files)
+    line = line_of(EN, "You may notice:")
+    assert problems_of(root) == [f"{EN}:{line}: sections.symptoms: link {link!r} {why}"]
+
+
+def test_source_url_must_be_a_web_address(make_workspace: Callable[..., Path]) -> None:
     root = make_workspace(
         files=replaced(
             META,
-            "owner: Demo Neurology Clinic, patient information team",
-            "owner: 'TODO: who owns this content'",
+            "url: https://www.benech-neurochirurgia.it/en/areas-of-expertise/facial-nerve-hemispasm/",
+            "url: javascript:alert(1)",
         )
     )
     assert problems_of(root) == [
-        f"{META}:8: warning: owner: 'TODO: who owns this content' is a placeholder; "
-        "replace it before printing",
+        f"{META}:16: sources[1].url: 'javascript:alert(1)' must start with one of: http://, "
+        "https://"
     ]

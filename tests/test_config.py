@@ -117,3 +117,125 @@ def test_filename_placeholders(make_workspace: Callable[..., Path]) -> None:
         "leaflets.toml:4: build.filename: 'out/{condition}.{lang}.{template}.{size}.txt' "
         "must be a file name, not a path",
     ]
+
+
+# Hardening (issue 8): what leaflets.toml may not do.
+
+
+@pytest.mark.parametrize(
+    ("pattern", "why"),
+    [
+        (".{condition}.{lang}.{template}.pdf", "starts with a dot"),
+        ("{condition}..{lang}.{template}.pdf", "contains '..'"),
+        ("{condition}.{lang}\t{template}.pdf", "contains a control character"),
+    ],
+)
+def test_filename_pattern_must_be_a_plain_name(
+    make_workspace: Callable[..., Path], pattern: str, why: str
+) -> None:
+    escaped = pattern.replace("\t", "\\t")
+    root = make_workspace(config=MINIMAL + f'[build]\nfilename = "{escaped}"\n')
+    assert errors(root) == [
+        f"leaflets.toml:4: build.filename: {pattern!r} must be a plain file name: it {why}"
+    ]
+
+
+def test_filename_pattern_without_format_specs(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace(
+        config=MINIMAL + '[build]\nfilename = "{condition}.{lang:>999999999}.{template}.pdf"\n'
+    )
+    assert errors(root) == [
+        "leaflets.toml:4: build.filename: '{condition}.{lang:>999999999}.{template}.pdf': "
+        "write placeholders plainly, like {lang}"
+    ]
+
+
+@pytest.mark.parametrize("key", ["output_dir", "data_dir"])
+def test_folders_must_stay_inside_the_workspace(
+    make_workspace: Callable[..., Path], key: str
+) -> None:
+    root = make_workspace(config=MINIMAL + f'[build]\n{key} = "../elsewhere"\n')
+    assert errors(root) == [
+        f"leaflets.toml:4: build.{key}: '../elsewhere' is outside the workspace"
+    ]
+
+
+def test_output_option_may_point_anywhere(
+    make_workspace: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = make_workspace()
+    config = load_config(root, output_dir=str(tmp_path / "out"))
+    assert config.output_dir == tmp_path / "out"
+
+
+def test_output_path_never_leaves_the_output_folder(make_workspace: Callable[..., Path]) -> None:
+    config = load_config(
+        make_workspace(
+            config=MINIMAL + '[build]\nfilename = "{condition}.{lang}.{template}.{version}.pdf"\n'
+        )
+    )
+    assert config.output_path(condition="c", lang="en", template="leaflet", version="1") == (
+        config.output_dir / "c.en.leaflet.1.pdf"
+    )
+    with pytest.raises(ConfigError) as caught:
+        config.output_path(condition="c", lang="en", template="leaflet", version="1/../../../x")
+    assert str(caught.value) == (
+        "output file name 'c.en.leaflet.1/../../../x.pdf' leaves the output folder"
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (
+            'website = "javascript:alert(1)"',
+            "clinic.website: 'javascript:alert(1)' must start with one of: http://, https://",
+        ),
+        (
+            'website = "https:/example.org"',
+            "clinic.website: 'https:/example.org' must be a web address like "
+            "https://example.org/page",
+        ),
+        (
+            'website = "https://example.org/a b"',
+            "clinic.website: 'https://example.org/a b' is not a URL: it contains spaces or "
+            "control characters",
+        ),
+        (
+            'email = "x@example.org?subject=hi"',
+            "clinic.email: 'x@example.org?subject=hi' must be a plain address like "
+            "name@example.org",
+        ),
+        (
+            'email = "javascript:alert(1)//@example.org"',
+            "clinic.email: 'javascript:alert(1)//@example.org' must be a plain address like "
+            "name@example.org",
+        ),
+        (
+            'phone = "javascript:alert(1)"',
+            "clinic.phone: 'javascript:alert(1)' must be a phone number like +39 02 0000 0000 "
+            "(digits, spaces, + ( ) . - /)",
+        ),
+    ],
+)
+def test_clinic_links_are_only_web_mail_and_phone(
+    make_workspace: Callable[..., Path], line: str, message: str
+) -> None:
+    root = make_workspace(config=MINIMAL + line + "\n")
+    assert errors(root) == [f"leaflets.toml:3: {message}"]
+
+
+def test_byte_order_mark_is_accepted(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace()
+    path = root / "leaflets.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert load_config(root).clinic.name == "Demo Neurology Clinic"
+
+
+def test_long_values_are_quoted_short(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace(config=MINIMAL + f'website = "javascript:{"a" * 5000}"\n')
+    (message,) = errors(root)
+    assert message == (
+        f"leaflets.toml:3: clinic.website: 'javascript:{'a' * 69}'… (5011 characters) must "
+        "start with one of: http://, https://"
+    )

@@ -95,12 +95,30 @@ def test_invalid_po_syntax(make_workspace: Callable[..., Path]) -> None:
     assert str(caught.value) == f"{IT_PO}:3: invalid catalog: Unknown or misformatted keyword"
 
 
-def test_untranslated_messages_are_warnings(make_workspace: Callable[..., Path]) -> None:
+def test_untranslated_messages_are_an_error(make_workspace: Callable[..., Path]) -> None:
     text = (REPO / IT_PO).read_text(encoding="utf-8")
     root = make_workspace(files={IT_PO: text.replace('msgstr "Sintomi"', 'msgstr ""')})
     problems = [str(p) for p in check(open_workspace(root))]
-    line = text[: text.index('msgid "Symptoms"')].count("\n") + 1
+    total = len(extract_messages([REPO / "templates"]))
     assert problems == [
+        f"{IT_PO}: 1 of {total} template messages is not translated into 'it' (first: "
+        "'Symptoms'); its leaflets would show English text there. Translate them, or build "
+        "with --allow-untranslated",
+    ]
+
+
+def test_untranslated_messages_allowed_are_warnings(make_workspace: Callable[..., Path]) -> None:
+    text = (REPO / IT_PO).read_text(encoding="utf-8")
+    root = make_workspace(files={IT_PO: text.replace('msgstr "Sintomi"', 'msgstr ""')})
+    project = load_project(open_workspace(root), allow_untranslated=True)
+    line = text[: text.index('msgid "Symptoms"')].count("\n") + 1
+    assert [str(p) for p in project.problems] == [
         f"{IT_PO}:{line}: warning: msgid 'Symptoms': not translated; the leaflet will show "
         "the English text",
     ]
+
+
+def test_english_catalog_counts_as_translated(make_workspace: Callable[..., Path]) -> None:
+    text = (REPO / "locales/en/LC_MESSAGES/messages.po").read_text(encoding="utf-8")
+    assert 'msgid "Symptoms"\nmsgstr "Symptoms"' in text
+    assert check(open_workspace(make_workspace()), languages=["en"]) == []
