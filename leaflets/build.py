@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import TEMPLATES
+from .config import TEMPLATES, unsafe_name
 from .exceptions import LeafletsError, Problem, TemplateError, display_path
 from .fingerprint import MISSING, Fingerprinter, JobInputs
 from .manifest import MANIFEST_NAME, Entry, Manifest
@@ -826,6 +826,11 @@ def _obsolete(
     for entry in list(manifest.entries.values()):
         if current.get(entry.name) == entry.file:
             continue  # Built or found up to date just now.
+        if unsafe_name(entry.file):
+            # Not a name leaflets writes: never touch what it points to.
+            logger.warning("%s: ignoring a manifest entry that is not a file name", entry.name)
+            manifest.forget(entry.file)
+            continue
         if not os.path.exists(os.path.join(output_dir, entry.file)):
             manifest.forget(entry.file)
             continue

@@ -310,7 +310,11 @@ def list_command(
     jobs, blocked = plan(project)
     rows = [(job, "ready", "") for job in jobs]
     rows += [
-        (outcome.job, "missing" if outcome.status == "skipped" else "blocked", outcome.reason)
+        (
+            outcome.job,
+            "draft" if outcome.draft else "missing" if outcome.status == "skipped" else "blocked",
+            outcome.reason,
+        )
         for outcome in blocked
     ]
     rows.sort(key=lambda row: (row[0].condition, row[0].lang, row[0].template))

@@ -140,15 +140,15 @@ class _Fields:
             )
         )
 
-    def placeholder(self, key: str, value: Any) -> bool:
+    def placeholder(self, key: str, value: Any, line: int | None = None) -> bool:
         """Report *value* as a draft placeholder when it is one; tell whether it was."""
-        if not (isinstance(value, str) and value.strip().startswith(PLACEHOLDER_PREFIX)):
+        if not is_placeholder(value):
             return False
         # `leaflets import` marks what it could not know this way.
         self.problems.append(
             Problem(
                 self.path,
-                self.data.line_of(key),
+                line if line is not None else self.data.line_of(key),
                 self.prefix + key,
                 f"{quote(value.strip())} is a placeholder; replace it before printing",
                 draft=True,
@@ -200,6 +200,7 @@ class _Fields:
             if not isinstance(item, str) or not item.strip():
                 self.report(f"{key}[{index}]", "must be a line of text", value.line_of(index))
             else:
+                self.placeholder(f"{key}[{index}]", item, value.line_of(index))
                 items.append((item.strip(), value.line_of(index)))
         return items
 
@@ -207,6 +208,11 @@ class _Fields:
         for key in self.data:
             if key not in allowed:
                 self.report(key, f"unknown key (expected one of: {', '.join(allowed)})")
+
+
+def is_placeholder(value: Any) -> bool:
+    """Tell whether *value* is a TODO placeholder left for a person to fill in."""
+    return isinstance(value, str) and value.strip().startswith(PLACEHOLDER_PREFIX)
 
 
 def _describe(value: Any) -> str:
@@ -253,7 +259,7 @@ def load_metadata(path: Path, *, root: Path, slug: str) -> tuple[Metadata | None
         fields.report("id", f"{declared!r} does not match the folder name {slug!r}")
     specialty = fields.text("specialty")
     icd10 = fields.text("icd10", required=False)
-    if icd10 and not _ICD10_RE.fullmatch(icd10):
+    if icd10 and not is_placeholder(icd10) and not _ICD10_RE.fullmatch(icd10):
         fields.report("icd10", f"{icd10!r} is not an ICD-10 code like 'G51.3'")
     version = fields.text("version", hint='quote it, like version: "1.0"')
     if version and (why := unsafe_name(version)):
@@ -301,10 +307,10 @@ def _load_sources(data: LineDict, fields: _Fields) -> list[Source]:
         source_fields.unknown(_SOURCE_KEYS)
         title = source_fields.text("title")
         url = source_fields.text("url", required=False)
-        if url and (why := unsafe_url(url)):
+        if url and not is_placeholder(url) and (why := unsafe_url(url)):
             source_fields.report("url", why)
         language = source_fields.text("language", required=False)
-        if language and (reason := validate_language(language)):
+        if language and not is_placeholder(language) and (reason := validate_language(language)):
             source_fields.report("language", reason)
         sources.append(
             Source(

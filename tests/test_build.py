@@ -419,3 +419,24 @@ def test_impossible_date_fails_without_traceback(make_workspace: Callable[..., P
         "data/hemifacial-spasm/condition.yaml:7: next_review: '2027-02-30' is not a real date "
         "(day is out of range for month)"
     )
+
+
+def test_clean_never_deletes_outside_the_output_folder(
+    make_workspace: Callable[..., Path],
+) -> None:
+    import json
+
+    root = make_workspace()
+    workspace = open_workspace(root)
+    assert build(workspace, languages=["en"], templates=["handout"]).ok
+    manifest = root / "build" / "manifest.json"
+    data = json.loads(manifest.read_text("utf-8"))
+    entry = dict(data["outputs"][EN_HANDOUT], condition="gone")
+    data["outputs"]["../victim.pdf"] = entry
+    manifest.write_text(json.dumps(data), "utf-8")
+    victim = root / "victim.pdf"
+    victim.write_bytes(b"%PDF- not ours")
+    report = build(workspace, languages=["en"], templates=["handout"], clean=True)
+    assert [outcome.status for outcome in report.outcomes] == ["unchanged"]
+    assert victim.read_bytes() == b"%PDF- not ours"
+    assert "../victim.pdf" not in json.loads(manifest.read_text("utf-8"))["outputs"]

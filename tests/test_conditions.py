@@ -420,3 +420,26 @@ def test_source_url_must_be_a_web_address(make_workspace: Callable[..., Path]) -
         f"{META}:16: sources[1].url: 'javascript:alert(1)' must start with one of: http://, "
         "https://"
     ]
+
+
+def test_placeholders_in_lists_and_checked_fields(make_workspace: Callable[..., Path]) -> None:
+    files = replaced(
+        META,
+        "url: https://www.benech-neurochirurgia.it/en/areas-of-expertise/facial-nerve-hemispasm/",
+        "url: TODO",
+    )
+    files[META] = files[META].replace("icd10: G51.3", "icd10: TODO")
+    files.update(
+        replaced(
+            EN,
+            "  - Medicines, injections and an operation can all help.",
+            "  - 'TODO: one more key point'",
+        )
+    )
+    root = make_workspace(files=files)
+    assert problems_of(root) == [
+        f"{META}:4: icd10: 'TODO' is a placeholder; replace it before printing",
+        f"{META}:16: sources[1].url: 'TODO' is a placeholder; replace it before printing",
+        f"{EN}:{line_of(EN, '  - Medicines, injections')}: key_points[3]: "
+        "'TODO: one more key point' is a placeholder; replace it before printing",
+    ]
