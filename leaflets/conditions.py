@@ -256,11 +256,11 @@ def load_metadata(path: Path, *, root: Path, slug: str) -> tuple[Metadata | None
     fields.unknown(_METADATA_KEYS)
     declared = fields.text("id", hint=f"the folder name, {slug!r}")
     if declared and declared != slug:
-        fields.report("id", f"{declared!r} does not match the folder name {slug!r}")
+        fields.report("id", f"{quote(declared)} does not match the folder name {quote(slug)}")
     specialty = fields.text("specialty")
     icd10 = fields.text("icd10", required=False)
     if icd10 and not is_placeholder(icd10) and not _ICD10_RE.fullmatch(icd10):
-        fields.report("icd10", f"{icd10!r} is not an ICD-10 code like 'G51.3'")
+        fields.report("icd10", f"{quote(icd10)} is not an ICD-10 code like 'G51.3'")
     version = fields.text("version", hint='quote it, like version: "1.0"')
     if version and (why := unsafe_name(version)):
         # The version can go into output file names ({version}).
@@ -426,7 +426,8 @@ def _load_sections(
                     shown,
                     line,
                     field_name,
-                    f"unknown section key {key!r} (expected one of: {', '.join(SECTION_KEYS)})",
+                    f"unknown section key {quote(key)} "
+                    f"(expected one of: {', '.join(SECTION_KEYS)})",
                 )
             )
             continue

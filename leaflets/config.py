@@ -16,6 +16,8 @@ from babel import Locale, UnknownLocaleError
 from .exceptions import ConfigError, Problem, quote
 
 CONFIG_NAME = "leaflets.toml"
+#: The largest leaflets.toml read, in bytes (a real one is well under 1 KB).
+MAX_CONFIG_SIZE = 100_000
 
 #: Paper sizes a leaflet can be printed on, as CSS ``@page size`` values.
 PAPER_SIZES = {"A4": "A4", "Letter": "letter"}
@@ -147,6 +149,31 @@ def unsafe_url(value: str, schemes: tuple[str, ...] = WEB_SCHEMES) -> str | None
     return None
 
 
+#: The image formats a leaflet can print, by the bytes their files start with.
+_IMAGE_MAGIC = {
+    b"\x89PNG\r\n\x1a\n": "PNG",
+    b"\xff\xd8\xff": "JPEG",
+    b"GIF87a": "GIF",
+    b"GIF89a": "GIF",
+}
+
+
+def unreadable_image(path: Path) -> str | None:
+    """Return why the image file *path* cannot be printed, or None when it can."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(65536)
+    except OSError as error:
+        return f"cannot be read ({error.strerror})"
+    if any(head.startswith(magic) for magic in _IMAGE_MAGIC):
+        return None
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return None
+    if path.suffix.lower() == ".svg" and b"<svg" in head:
+        return None
+    return "is not a PNG, JPEG, GIF, WebP or SVG image"
+
+
 def find_line(text: str, table: str, key: str) -> int | None:
     """Return the line of ``key = …`` inside ``[table]`` of a TOML text."""
     current = ""
@@ -166,11 +193,11 @@ def find_line(text: str, table: str, key: str) -> int | None:
 def validate_language(code: str) -> str | None:
     """Return why *code* is not a language Babel knows, or None when it is."""
     if not isinstance(code, str) or not re.fullmatch(r"[a-z]{2,3}(_[A-Z]{2})?", code):
-        return f"{code!r} is not a language code like 'en' or 'pt_BR'"
+        return f"{quote(code)} is not a language code like 'en' or 'pt_BR'"
     try:
         Locale.parse(code)
     except (UnknownLocaleError, ValueError):
-        return f"unknown language code {code!r}"
+        return f"unknown language code {quote(code)}"
     return None
 
 
@@ -183,6 +210,11 @@ def load_config(root: Path, **overrides: Any) -> Config:
     path = root / CONFIG_NAME
     shown = CONFIG_NAME
     try:
+        if path.stat().st_size > MAX_CONFIG_SIZE:
+            raise ConfigError(
+                f"{shown}: is larger than {MAX_CONFIG_SIZE // 1000} KB; this is not a "
+                "configuration file"
+            )
         # utf-8-sig: Windows editors may start the file with a byte order mark.
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -258,11 +290,15 @@ def load_config(root: Path, **overrides: Any) -> Config:
     if clinic_values.get("logo"):
         logo = (root / clinic_values["logo"]).resolve()
         if not logo.is_relative_to(root):
-            report("clinic", "logo", f"{clinic_values['logo']!r} is outside the workspace")
+            report("clinic", "logo", f"{quote(clinic_values['logo'])} is outside the workspace")
             logo = None
         elif not logo.is_file():
-            report("clinic", "logo", f"file {clinic_values['logo']!r} does not exist")
+            report("clinic", "logo", f"file {quote(clinic_values['logo'])} does not exist")
             logo = None
+        else:
+            if why := unreadable_image(logo):
+                report("clinic", "logo", f"file {quote(clinic_values['logo'])} {why}")
+                logo = None
     clinic_values["logo"] = logo
 
     build_data = data.get("build", {})
@@ -286,14 +322,14 @@ def load_config(root: Path, **overrides: Any) -> Config:
     paper = options["paper"]
     paper_names = {name.lower(): name for name in PAPER_SIZES}
     if not isinstance(paper, str) or paper.lower() not in paper_names:
-        report("build", "paper", f"{paper!r} is not one of: {', '.join(PAPER_SIZES)}")
+        report("build", "paper", f"{quote(paper)} is not one of: {', '.join(PAPER_SIZES)}")
         paper = DEFAULTS["paper"]
     else:
         paper = paper_names[paper.lower()]
 
     variant = options["pdf_variant"]
     if variant not in PDF_VARIANTS:
-        report("build", "pdf_variant", f"{variant!r} is not one of: {', '.join(PDF_VARIANTS)}")
+        report("build", "pdf_variant", f"{quote(variant)} is not one of: {', '.join(PDF_VARIANTS)}")
 
     templates = options["templates"]
     if not isinstance(templates, list) or not templates:
@@ -304,7 +340,7 @@ def load_config(root: Path, **overrides: Any) -> Config:
             report(
                 "build",
                 "templates",
-                f"unknown template {name!r} (expected one of: {', '.join(TEMPLATES)})",
+                f"unknown template {quote(name)} (expected one of: {', '.join(TEMPLATES)})",
             )
 
     filename: str = options["filename"]
@@ -364,11 +400,11 @@ def load_config(root: Path, **overrides: Any) -> Config:
 def _filename_problems(pattern: Any) -> list[str]:
     """Return why *pattern* cannot name one distinct PDF per leaflet."""
     if not isinstance(pattern, str):
-        return [f"must be a string, not {pattern!r}"]
+        return [f"must be a string, not {quote(pattern)}"]
     try:
         parsed = list(string.Formatter().parse(pattern))
     except ValueError as error:
-        return [f"{pattern!r} is not a valid pattern ({error})"]
+        return [f"{quote(pattern)} is not a valid pattern ({error})"]
     names = {name for _, name, _, _ in parsed if name is not None}
     problems = []
     if any(spec or conversion for _, _, spec, conversion in parsed):
@@ -377,19 +413,19 @@ def _filename_problems(pattern: Any) -> list[str]:
     unknown = names - FILENAME_FIELDS
     if unknown:
         problems.append(
-            f"unknown placeholder {{{sorted(unknown)[0]}}} in {pattern!r} "
+            f"unknown placeholder {{{sorted(unknown)[0]}}} in {quote(pattern)} "
             f"(expected: {', '.join('{' + n + '}' for n in sorted(FILENAME_FIELDS))})"
         )
     missing = {"condition", "lang", "template"} - names
     if missing:
         problems.append(
-            f"{pattern!r} must contain {{condition}}, {{lang}} and {{template}} "
+            f"{quote(pattern)} must contain {{condition}}, {{lang}} and {{template}} "
             "so that every leaflet gets its own file"
         )
     if not pattern.endswith(".pdf"):
-        problems.append(f"{pattern!r} must end with .pdf")
+        problems.append(f"{quote(pattern)} must end with .pdf")
     if "/" in pattern or "\\" in pattern:
-        problems.append(f"{pattern!r} must be a file name, not a path")
+        problems.append(f"{quote(pattern)} must be a file name, not a path")
     elif not unknown:
         sample = pattern.format(**{name: "x" for name in FILENAME_FIELDS})
         if why := unsafe_name(sample):

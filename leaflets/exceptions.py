@@ -13,6 +13,10 @@ from typing import Any
 QUOTE_LIMIT = 80
 
 
+#: The longest message a Problem prints, whatever went into it.
+MAX_MESSAGE = 1000
+
+
 def quote(value: Any, limit: int = QUOTE_LIMIT) -> str:
     """Return ``repr(value)`` cut to about *limit* characters, saying how long it was.
 
@@ -46,6 +50,9 @@ class Problem:
     def __str__(self) -> str:
         where = self.path if self.line is None else f"{self.path}:{self.line}"
         what = f"{self.field}: {self.message}" if self.field else self.message
+        if len(what) > MAX_MESSAGE:
+            # A backstop: values are quoted short where they are reported.
+            what = what[:MAX_MESSAGE] + "…"
         prefix = "warning: " if self.severity == "warning" else ""
         return f"{where}: {prefix}{what}"
 

@@ -10,7 +10,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import Markup
 
-from .config import CONTENT_LINK_SCHEMES, unsafe_url
+from .config import CONTENT_LINK_SCHEMES, unreadable_image, unsafe_url
 from .exceptions import Problem, quote
 
 #: Link schemes a printed leaflet may show; links are printed, never fetched.
@@ -20,14 +20,6 @@ LINK_SCHEMES = ("http://", "https://", "mailto:", "tel:")
 #: breaks them at the page edge (overflow-wrap), and `check` warns.
 LONG_WORD = 40
 _LONG_WORD_RE = re.compile(rf"[^\s/]{{{LONG_WORD + 1},}}")
-
-#: The image formats a leaflet can print, by the bytes their files start with.
-_IMAGE_MAGIC = {
-    b"\x89PNG\r\n\x1a\n": "PNG",
-    b"\xff\xd8\xff": "JPEG",
-    b"GIF87a": "GIF",
-    b"GIF89a": "GIF",
-}
 
 
 def _parser() -> MarkdownIt:
@@ -101,7 +93,7 @@ def _check_tokens(
                 )
             elif not resolved.is_file():
                 problems.append(Problem(path, line, field, f"image {quote(src)} does not exist"))
-            elif why := _unreadable_image(resolved):
+            elif why := unreadable_image(resolved):
                 problems.append(Problem(path, line, field, f"image {quote(src)} {why}"))
             else:
                 token.attrs["src"] = resolved.as_uri()
@@ -131,22 +123,6 @@ def _check_tokens(
                     )
                 )
     return problems
-
-
-def _unreadable_image(path: Path) -> str | None:
-    """Return why the image file *path* cannot be printed, or None when it can."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(65536)
-    except OSError as error:
-        return f"cannot be read ({error.strerror})"
-    if any(head.startswith(magic) for magic in _IMAGE_MAGIC):
-        return None
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return None
-    if path.suffix.lower() == ".svg" and b"<svg" in head:
-        return None
-    return "is not a PNG, JPEG, GIF, WebP or SVG image"
 
 
 def render_block(

@@ -258,3 +258,20 @@ def test_long_values_are_quoted_short(make_workspace: Callable[..., Path]) -> No
         f"leaflets.toml:3: clinic.website: 'javascript:{'a' * 69}'… (5011 characters) must "
         "start with one of: http://, https://"
     )
+
+
+def test_logo_must_be_an_image(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace(
+        config=MINIMAL + 'logo = "assets/logo.png"\n', files={"assets/logo.png": "not an image"}
+    )
+    assert errors(root) == [
+        "leaflets.toml:3: clinic.logo: file 'assets/logo.png' is not a PNG, JPEG, GIF, WebP "
+        "or SVG image"
+    ]
+
+
+def test_huge_configuration_is_refused(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace(config=MINIMAL + "# padding\n" * 20_000)
+    assert errors(root) == [
+        "leaflets.toml: is larger than 100 KB; this is not a configuration file"
+    ]

@@ -50,8 +50,14 @@ def files_under(root: Path) -> dict[str, bytes]:
 
 
 def build_leaflet(root: Path, slug: str, lang: str) -> list[str]:
-    """Build one leaflet and return the text of its pages."""
-    report = build(open_workspace(root), conditions=[slug], languages=[lang], templates=["leaflet"])
+    """Build one leaflet of an imported draft and return the text of its pages."""
+    report = build(
+        open_workspace(root),
+        conditions=[slug],
+        languages=[lang],
+        templates=["leaflet"],
+        allow_drafts=True,
+    )
     assert report.ok, [str(outcome) for outcome in report.outcomes] + [
         str(problem) for problem in report.problems
     ]
@@ -118,7 +124,7 @@ def test_wordpress_seed_becomes_a_condition_that_builds(
     )
     assert metadata is not None
     # The only remark: the owner placeholder the importer leaves for a human.
-    assert [(p.field, p.severity) for p in problems] == [("owner", "warning")]
+    assert [(p.field, p.severity, p.draft) for p in problems] == [("owner", "error", True)]
     assert (metadata.specialty, metadata.version, metadata.owner) == (
         "general",
         "0.1",
@@ -195,7 +201,7 @@ def test_plain_text_seed_keeps_the_prognosis_and_builds(
     )
     assert metadata is not None
     # The only remark: the owner placeholder the importer leaves for a human.
-    assert [(p.field, p.severity) for p in problems] == [("owner", "warning")]
+    assert [(p.field, p.severity, p.draft) for p in problems] == [("owner", "error", True)]
     assert metadata.specialty == "neurology"
     assert metadata.sources[0].publisher == "Top Doctors (La redazione di Top Doctors)"
     assert (metadata.sources[0].url, metadata.sources[0].modified) == ("", None)
@@ -229,8 +235,15 @@ def test_cli_imports_both_seeds_and_check_finds_no_error(
     assert "Kept as ### sub-sections (no section key matches the heading):" in result.output
     assert "  Prognosi della malattia -> ### in what_it_is" in result.output
     check = run_cli("check", "-C", root, "-c", "facial-nerve-hemispasm", "-c", "emispasmo-facciale")
-    assert check.exit_code == 0, check.output
-    assert check.stdout.splitlines()[-1].startswith("0 errors, ")
+    # The only errors are the TODO placeholders a person must replace (drafts).
+    assert check.exit_code == 1, check.output
+    assert check.stdout.splitlines()[-1].startswith("2 errors, ")
+    errors = [line for line in check.stderr.splitlines() if ": warning: " not in line]
+    assert errors == [
+        f"data/{slug}/condition.yaml:7: owner: 'TODO: who owns this content' is a placeholder; "
+        "replace it before printing"
+        for slug in ("emispasmo-facciale", "facial-nerve-hemispasm")
+    ]
 
 
 # -- One fixture per shape, with headings in es / fr / de -------------------------------
@@ -280,7 +293,7 @@ def test_wordpress_post_in_spanish(make_workspace: Callable[..., Path]) -> None:
     )
     assert metadata is not None
     # The only remark: the owner placeholder the importer leaves for a human.
-    assert [(p.field, p.severity) for p in problems] == [("owner", "warning")]
+    assert [(p.field, p.severity, p.draft) for p in problems] == [("owner", "error", True)]
     assert (metadata.sources[0].publisher, metadata.sources[0].modified) == (
         "Clínica Ejemplo",
         datetime.date(2025, 3, 5),
