@@ -250,7 +250,8 @@ def plan(project: Project) -> tuple[list[Job], list[Outcome]]:
                         blocker = "failed", str(error)
                 if blocker:
                     status, reason = blocker
-                    skipped.append(Outcome(job, status, reason, draft=reason.startswith(DRAFT)))
+                    draft = status == "skipped" and reason.startswith(DRAFT)
+                    skipped.append(Outcome(job, status, reason, draft=draft))
                     continue
                 seen[output] = job
                 jobs.append(job)
@@ -273,7 +274,8 @@ def _blocker(
         more = len(errors) - 1
         return "failed", f"invalid data: {first}" + (f" (and {more} more)" if more else "")
     if lang in project.broken_languages:
-        return "failed", project.broken_languages[lang]
+        # The catalog's first problem: one line, like every other reason.
+        return "failed", project.broken_languages[lang].splitlines()[0]
     if template in project.broken_templates:
         return "failed", f"template {TEMPLATES[template]['file']!r} is broken"
     if lang not in condition.contents:

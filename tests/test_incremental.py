@@ -105,7 +105,10 @@ EDITS: dict[str, tuple[Callable[[Path], None], set[str]]] = {
         ALL,
     ),
     "template only the leaflet imports": (
-        lambda root: replace_in(root / "templates/_headings.html", "Symptoms", "Signs"),
+        # A comment: a new message would be untranslated, which is an error.
+        lambda root: replace_in(
+            root / "templates/_headings.html", "The printed heading", "The heading printed"
+        ),
         {"hemifacial-spasm.en.leaflet", "hemifacial-spasm.it.leaflet"},
     ),
     "leaflet stylesheet": (
