@@ -1,0 +1,159 @@
+"""Rendering: the resource policy inside SVG images, and deterministic fonts on either subsetter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from leaflets.build import build
+from leaflets.exceptions import RenderError
+from leaflets.rendering import Renderer
+from leaflets.workspace import open_workspace
+
+HANDOUT = "hemifacial-spasm.en.handout"
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"'
+OUTSIDE = "the file is outside the workspace"
+REMOTE = "leaflets only uses files inside the workspace"
+
+
+def _build_handout(root: Path) -> tuple[str, str]:
+    report = build(open_workspace(root), languages=["en"], templates=["handout"])
+    (outcome,) = report.outcomes
+    return outcome.status, outcome.reason
+
+
+@pytest.mark.parametrize(
+    ("logo", "message"),
+    [
+        (
+            f'{SVG} width="64" height="64">\n'
+            '  <image xlink:href="file:///etc/passwd" width="8" height="8"/>\n</svg>',
+            f"assets/clinic-logo.svg:2: refused to load 'file:///etc/passwd': {OUTSIDE}",
+        ),
+        (
+            f'{SVG}>\n<image href="http://127.0.0.1:9/pixel.png" width="8" height="8"/></svg>',
+            f"assets/clinic-logo.svg:2: refused to load 'http://127.0.0.1:9/pixel.png': {REMOTE}",
+        ),
+        (
+            f"{SVG}>\n<style>\n@import url('https://127.0.0.1:9/x.css');\n</style>\n"
+            '<rect width="8" height="8"/></svg>',
+            # expat reports the line where <style> ends.
+            f"assets/clinic-logo.svg:4: refused to load 'https://127.0.0.1:9/x.css': {REMOTE}",
+        ),
+        (
+            f'{SVG}>\n<rect width="8" height="8" style="fill: url(file:///etc/passwd)"/></svg>',
+            f"assets/clinic-logo.svg:2: refused to load 'file:///etc/passwd': {OUTSIDE}",
+        ),
+        (
+            f'{SVG}><g xml:base="file:///etc/">\n<image href="passwd" width="8" height="8"/>'
+            "</g></svg>",
+            f"assets/clinic-logo.svg:1: refused to load 'file:///etc/': {OUTSIDE}",
+        ),
+        (
+            '<?xml version="1.0"?>\n<!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n'
+            f"{SVG}><text>&x;</text></svg>",
+            "assets/clinic-logo.svg:2: a DOCTYPE or entity declaration is refused in an SVG file",
+        ),
+        (
+            '<?xml version="1.0"?>\n<!DOCTYPE svg [\n <!ENTITY a "ha">\n'
+            + "".join(
+                f' <!ENTITY {chr(98 + n)} "{("&" + chr(97 + n) + ";") * 10}">\n' for n in range(9)
+            )
+            + f"]>\n{SVG}><text>&j;</text></svg>",
+            "assets/clinic-logo.svg:2: a DOCTYPE or entity declaration is refused in an SVG file",
+        ),
+        (
+            f'{SVG}>\n<rect width="8" height="8"></svg>',
+            "assets/clinic-logo.svg:2: not a well-formed SVG file: mismatched tag",
+        ),
+    ],
+    ids=[
+        "xlink-file",
+        "href-http",
+        "style-import",
+        "style-attr",
+        "xml-base",
+        "xxe",
+        "laughs",
+        "bad",
+    ],
+)
+def test_a_logo_loading_anything_outside_fails_its_outputs(
+    make_workspace: Callable[..., Path], logo: str, message: str
+) -> None:
+    root = make_workspace(files={"assets/clinic-logo.svg": logo})
+    status, reason = _build_handout(root)
+    assert (status, reason) == ("failed", f"{HANDOUT}: {message}")
+    assert not (root / "build" / f"{HANDOUT}.pdf").exists()
+
+
+def test_an_svg_inside_an_svg_is_checked_too(make_workspace: Callable[..., Path]) -> None:
+    # The outer logo is fine; WeasyPrint loads the inner one while drawing,
+    # where it swallows every error: the refusal must still fail the output.
+    root = make_workspace(
+        files={
+            "assets/clinic-logo.svg": f'{SVG}><image href="inner.svg" width="8" height="8"/></svg>',
+            "assets/inner.svg": f'{SVG}>\n\n<image href="file:///etc/hostname"/></svg>',
+        }
+    )
+    status, reason = _build_handout(root)
+    assert status == "failed"
+    assert reason == (
+        f"{HANDOUT}: assets/inner.svg:3: refused to load 'file:///etc/hostname': {OUTSIDE}"
+    )
+
+
+def test_an_svg_saved_under_another_name_is_checked(make_workspace: Callable[..., Path]) -> None:
+    # WeasyPrint reads as SVG any image that Pillow cannot, whatever its name.
+    root = make_workspace(
+        files={
+            "assets/logo.png": f'{SVG}>\n<image href="file:///etc/passwd"/></svg>',
+            "leaflets.toml": (Path(__file__).parent.parent / "leaflets.toml")
+            .read_text("utf-8")
+            .replace("assets/clinic-logo.svg", "assets/logo.png"),
+        }
+    )
+    status, reason = _build_handout(root)
+    assert (status, reason) == (
+        "failed",
+        f"{HANDOUT}: assets/logo.png:2: refused to load 'file:///etc/passwd': {OUTSIDE}",
+    )
+
+
+def test_an_svg_with_local_references_is_drawn(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace(
+        files={
+            "assets/clinic-logo.svg": (
+                f'{SVG} width="64" height="64">\n'
+                '<defs><linearGradient id="g"><stop offset="0" stop-color="#123"/>'
+                "</linearGradient></defs>\n<style>rect { fill: url(#g) }</style>\n"
+                '<rect width="64" height="64"/><image href="dot.svg" width="8" height="8"/>'
+                "</svg>"
+            ),
+            "assets/dot.svg": f'{SVG} width="8" height="8"><circle r="4" cx="4" cy="4"/></svg>',
+        }
+    )
+    report = build(open_workspace(root), languages=["en"], templates=["handout"])
+    (outcome,) = report.outcomes
+    assert (outcome.status, outcome.warnings) == ("built", ())
+    manifest = (root / "build" / "manifest.json").read_text("utf-8")
+    assert '"assets/dot.svg"' in manifest  # The inner image counts in the fingerprint.
+
+
+def test_an_inline_svg_in_a_template_is_refused(tmp_path: Path) -> None:
+    renderer = Renderer(allowed_roots=[tmp_path], pdf_variant="pdf/ua-1")
+    html = (
+        '<html lang="en"><title>x</title><body><svg xmlns="http://www.w3.org/2000/svg">'
+        '<image href="file:///etc/passwd" width="5" height="5"/></svg></body></html>'
+    )
+    with pytest.raises(RenderError) as caught:
+        renderer.render(html, base_url=tmp_path.as_uri() + "/", name="doc")
+    assert str(caught.value) == f"doc: refused to load 'file:///etc/passwd': {OUTSIDE}"
+
+
+def test_the_shipped_logo_is_drawn(built_demo: Path) -> None:
+    reader = PdfReader(built_demo / "hemifacial-spasm.en.handout.pdf")
+    assert "/XObject" in reader.pages[0]["/Resources"]
