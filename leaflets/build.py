@@ -170,7 +170,7 @@ def load_project(
         problems=problems,
     )
     template_dirs = workspace.search_path("templates")
-    expected = message_ids(template_dirs)
+    expected = message_ids(template_dirs, trusted=workspace.trusted_roots())
     for lang in chosen_languages:
         try:
             catalog = load_catalog(
@@ -182,7 +182,9 @@ def load_project(
             continue
         project.catalogs[lang] = catalog
         project.problems.extend(catalog.warnings)
-        project.environments[lang] = make_environment(template_dirs, catalog)
+        project.environments[lang] = make_environment(
+            template_dirs, catalog, trusted=workspace.trusted_roots()
+        )
     for name in chosen_templates:
         for lang, env in project.environments.items():
             try:
