@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import mimetypes
+import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -239,15 +241,62 @@ def _stylesheet_refs(url: str, css: bytes) -> tuple[Path, ...]:
     return tuple(paths)
 
 
+#: How WeasyPrint starts the warning it gives for every font it subsets with fontTools.
+_FONTTOOLS_WARNING = "Using fontTools instead of HarfBuzz-Subset"
+
+
 class _Collector(logging.Handler):
-    """Keep WeasyPrint's warnings about one leaflet, to re-log them with its name."""
+    """Keep WeasyPrint's warnings about one leaflet, to re-log them with its name.
+
+    The fontTools fallback is about the machine, not the leaflet, and comes
+    once per font of every PDF: it is noted, and the build says it once.
+    """
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.messages: list[str] = []
+        self.fonttools = False
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+        message = record.getMessage()
+        if message.startswith(_FONTTOOLS_WARNING):
+            self.fonttools = True
+        else:
+            self.messages.append(message)
+
+
+def harfbuzz_subset_problem() -> str:
+    """Return why WeasyPrint cannot subset fonts with HarfBuzz here (it uses fontTools), or "".
+
+    The same test as WeasyPrint's own (weasyprint/pdf/fonts.py): the library
+    must load, and HarfBuzz must be 4.1.0 or newer.
+    """
+    from weasyprint.pdf import fonts
+
+    if fonts.harfbuzz_subset is None:
+        return "the HarfBuzz-Subset library (libharfbuzz-subset) is not installed"
+    if not fonts.harfbuzz.hb_version_atleast(4, 1, 0):
+        version = fonts.ffi.string(fonts.harfbuzz.hb_version_string()).decode()
+        return f"HarfBuzz {version} is older than 4.1.0"
+    return ""
+
+
+@contextlib.contextmanager
+def fixed_source_date(epoch: int) -> Iterator[None]:
+    """Set SOURCE_DATE_EPOCH to *epoch* for the duration, then restore the environment.
+
+    fontTools stamps the current time into every font it subsets (the
+    ``head`` table's modified date) unless this variable is set.
+    """
+    saved = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = saved
 
 
 @dataclass(frozen=True)
@@ -259,6 +308,8 @@ class Rendered:
     warnings: tuple[str, ...]
     #: Every file the leaflet used (stylesheets, fonts, images), with its SHA-256.
     files: dict[Path, str]
+    #: Why fonts were subset with fontTools instead of HarfBuzz ("" when they were not).
+    font_fallback: str = ""
 
 
 class Renderer:
@@ -269,17 +320,24 @@ class Renderer:
         self.font_config = FontConfiguration()
         self.pdf_variant = pdf_variant
 
-    def render(self, html: str, *, base_url: str, name: str) -> Rendered:
-        """Render *html* into PDF bytes; *name* labels the leaflet in messages."""
+    def render(
+        self, html: str, *, base_url: str, name: str, source_date_epoch: int = 0
+    ) -> Rendered:
+        """Render *html* into PDF bytes; *name* labels the leaflet in messages.
+
+        *source_date_epoch* (seconds since 1970, from the data, never the
+        clock) is the date fontTools writes into fonts it subsets.
+        """
         collector = _Collector()
         weasy_logger = logging.getLogger("weasyprint")
         weasy_logger.addHandler(collector)
         self.fetcher.start_document()
         try:
-            document = weasyprint.HTML(
-                string=html, base_url=base_url, url_fetcher=self.fetcher
-            ).render(font_config=self.font_config, pdf_variant=self.pdf_variant)
-            pdf = document.write_pdf(pdf_variant=self.pdf_variant, pdf_identifier=True)
+            with fixed_source_date(source_date_epoch):
+                document = weasyprint.HTML(
+                    string=html, base_url=base_url, url_fetcher=self.fetcher
+                ).render(font_config=self.font_config, pdf_variant=self.pdf_variant)
+                pdf = document.write_pdf(pdf_variant=self.pdf_variant, pdf_identifier=True)
             refused = self.fetcher.refusals()
             if refused:
                 # Refused inside an SVG image, where WeasyPrint swallowed it.
@@ -299,4 +357,5 @@ class Renderer:
             pages=len(document.pages),
             warnings=tuple(collector.messages),
             files=self.fetcher.document_files(),
+            font_fallback=harfbuzz_subset_problem() if collector.fonttools else "",
         )

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import time
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from pypdf import PdfReader
 
-from leaflets.build import build
+from leaflets import build as build_module
+from leaflets import workers
+from leaflets.build import build, load_project, plan, render_html
 from leaflets.exceptions import RenderError
 from leaflets.rendering import Renderer
 from leaflets.workspace import open_workspace
@@ -157,3 +163,120 @@ def test_an_inline_svg_in_a_template_is_refused(tmp_path: Path) -> None:
 def test_the_shipped_logo_is_drawn(built_demo: Path) -> None:
     reader = PdfReader(built_demo / "hemifacial-spasm.en.handout.pdf")
     assert "/XObject" in reader.pages[0]["/Resources"]
+
+
+# The demo condition's last_reviewed date, 2026-11-20, at midnight UTC.
+REVIEWED = 1795132800
+#: The Mac epoch (1904) fontTools counts the head table's dates from.
+MAC_EPOCH = -2082844800
+
+
+def font_dates(pdf: Path) -> set[int]:
+    """Return the 'modified' date of the head table of every font embedded in *pdf*."""
+    from io import BytesIO
+
+    from fontTools.ttLib import TTFont
+
+    dates = set()
+    for page in PdfReader(pdf).pages:
+        for font in page["/Resources"]["/Font"].values():
+            descriptor = font.get_object()["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            data = descriptor.get_object()["/FontFile2"].get_object().get_data()
+            dates.add(TTFont(BytesIO(data))["head"].modified + MAC_EPOCH)
+    return dates
+
+
+def use_fonttools(task: workers.Task) -> workers.Result:
+    """Render *task* as on a machine without HarfBuzz-Subset (runs in a worker)."""
+    import weasyprint.pdf.fonts
+
+    weasyprint.pdf.fonts.harfbuzz_subset = None
+    return workers.render_task(task)
+
+
+def test_fonttools_fallback_is_deterministic_and_said_once(
+    make_workspace: Callable[..., Path],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import fontTools.misc.timeTools
+    import weasyprint.pdf.fonts
+
+    monkeypatch.setattr(weasyprint.pdf.fonts, "harfbuzz_subset", None)
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    root = make_workspace()
+    digests = []
+    for now in (1_000_000_000.0, 1_500_000_000.0):  # Two builds at different clock times.
+        monkeypatch.setattr(
+            fontTools.misc.timeTools, "time", SimpleNamespace(time=lambda now=now: now)
+        )
+        caplog.clear()
+        report = build(open_workspace(root), languages=["en"], force=True, jobs=1)
+        assert report.ok and report.count("built") == 2
+        assert [r.getMessage() for r in caplog.records if r.name.startswith("leaflets")] == [
+            build_module.FONT_FALLBACK_WARNING
+            % "the HarfBuzz-Subset library (libharfbuzz-subset) is not installed"
+        ]
+        assert all(outcome.warnings == () for outcome in report.outcomes)
+        pdf = root / "build" / f"{HANDOUT}.pdf"
+        assert font_dates(pdf) == {REVIEWED}
+        digests.append(hashlib.sha256(pdf.read_bytes()).hexdigest())
+    assert digests[0] == digests[1]
+    assert "SOURCE_DATE_EPOCH" not in os.environ
+
+
+def test_fonttools_fallback_in_worker_processes_is_deterministic(
+    make_workspace: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = make_workspace()
+    workspace = open_workspace(root)
+    project = load_project(workspace, languages=["en"])
+    jobs, _ = plan(project)
+    settings = workers.Settings(
+        allowed_roots=tuple(workspace.allowed_roots()), pdf_variant="pdf/ua-1"
+    )
+    runs = []
+    for run in range(2):
+        if run:
+            time.sleep(1.5)  # fontTools dates are in seconds.
+        tasks = [
+            workers.Task(
+                job.name,
+                render_html(project, job),
+                root.as_uri() + "/",
+                tmp_path / f"run{run}" / job.output.name,
+                REVIEWED,
+            )
+            for job in jobs
+        ]
+        results = list(workers.render_all(tasks, settings=settings, jobs=2, render=use_fonttools))
+        assert [result.error for result in results] == ["", ""]
+        assert {result.font_fallback for result in results} == {
+            "the HarfBuzz-Subset library (libharfbuzz-subset) is not installed"
+        }
+        assert {date for task in tasks for date in font_dates(task.output)} == {REVIEWED}
+        runs.append(sorted(result.sha256 for result in results))
+    assert runs[0] == runs[1]
+
+
+def test_harfbuzz_builds_are_identical_and_say_nothing(
+    make_workspace: Callable[..., Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    from leaflets.rendering import harfbuzz_subset_problem
+
+    if harfbuzz_subset_problem():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"HarfBuzz-Subset is required in CI: {harfbuzz_subset_problem()}")
+        pytest.skip(harfbuzz_subset_problem())
+    root = make_workspace()
+    digests = []
+    for run in range(2):
+        if run:
+            time.sleep(1.1)
+        report = build(open_workspace(root), languages=["en"], templates=["handout"], force=True)
+        assert report.ok
+        digests.append(hashlib.sha256((root / "build" / f"{HANDOUT}.pdf").read_bytes()).digest())
+    assert digests[0] == digests[1]
+    assert not [
+        r for r in caplog.records if "fontTools" in r.getMessage()
+    ]  # Not even WeasyPrint's.
