@@ -10,6 +10,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from conftest import run_cli
 from pypdf import PdfReader
 
 from leaflets import build as build_module
@@ -280,3 +281,18 @@ def test_harfbuzz_builds_are_identical_and_say_nothing(
     assert not [
         r for r in caplog.records if "fontTools" in r.getMessage()
     ]  # Not even WeasyPrint's.
+
+
+def test_build_says_the_fonttools_fallback_once(
+    make_workspace: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import weasyprint.pdf.fonts
+
+    monkeypatch.setattr(weasyprint.pdf.fonts, "harfbuzz_subset", None)
+    result = run_cli("build", "-C", make_workspace(), "-j", "1")
+    assert result.exit_code == 0, result.output
+    warning = "WARNING: " + build_module.FONT_FALLBACK_WARNING % (
+        "the HarfBuzz-Subset library (libharfbuzz-subset) is not installed"
+    )
+    assert [line for line in result.output.splitlines() if "fontTools" in line] == [warning]
+    assert "4 built" in result.output
