@@ -184,7 +184,10 @@ def load_project(
         project.catalogs[lang] = catalog
         project.problems.extend(catalog.warnings)
         project.environments[lang] = make_environment(
-            template_dirs, catalog, trusted=workspace.trusted_roots()
+            template_dirs,
+            catalog,
+            date_locale=config.locale_for(lang),
+            trusted=workspace.trusted_roots(),
         )
     for name in chosen_templates:
         for lang, env in project.environments.items():

@@ -150,8 +150,11 @@ def extract_messages(
 ) -> Catalog:
     """Extract every translatable message from the templates into a template catalog.
 
-    A template whose real path is outside *trusted* (default: the template
-    folders themselves) is never read: the build refuses to load it anyway.
+    Locations read ``templates/leaflet.html:12`` whether the template is the
+    workspace's or the built-in theme's, so that catalogs never carry a
+    machine's absolute paths and diff cleanly. A template whose real path is
+    outside *trusted* (default: the template folders themselves) is never
+    read: the build refuses to load it anyway.
     """
     template_dirs = list(template_dirs)
     roots = tuple(trusted if trusted is not None else (path.resolve() for path in template_dirs))
@@ -166,13 +169,14 @@ def extract_messages(
                 path = Path(directory, name)
                 if not name.endswith(".html") or not is_inside(path, roots):
                     continue
+                shown = (Path(folder.name) / path.relative_to(folder)).as_posix()
                 for lineno, message, comments, context in extract_from_file(
                     "jinja2", path, options=JINJA_OPTIONS
                 ):
                     template.add(
                         message,
                         None,
-                        [(path.as_posix(), lineno)],
+                        [(shown, lineno)],
                         auto_comments=comments,
                         context=context,
                     )
@@ -190,31 +194,48 @@ def message_ids(
     }
 
 
-def _write_po_atomic(path: Path, catalog: Catalog) -> None:
+def _write_po_atomic(path: Path, catalog: Catalog) -> bool:
+    """Write *catalog* to *path* unless only its creation or revision date would change.
+
+    Return whether the file was written.
+    """
     from .output import atomic_write
 
     buffer = io.BytesIO()
     write_po(buffer, catalog, width=88, sort_output=False, omit_header=False)
-    atomic_write(path, buffer.getvalue())
+    data = buffer.getvalue()
+    try:
+        old = path.read_bytes()
+    except OSError:
+        old = None
+    if old is not None and _DATES.sub(b"", old) == _DATES.sub(b"", data):
+        return False
+    atomic_write(path, data)
+    return True
+
+
+#: Header lines that change with the clock or the Babel version, left out when
+#: comparing catalogs.
+_DATES = re.compile(
+    rb'^"(?:POT-Creation-Date|PO-Revision-Date|Generated-By): [^"]*"\n', re.MULTILINE
+)
 
 
 def update_catalogs(locales_dir: Path, template_dirs: list[Path], *, root: Path) -> list[Path]:
-    """Write messages.pot and merge it into every language's .po; return files written."""
+    """Write messages.pot and merge it into every language's .po; return files written.
+
+    A file whose only change would be its date is left untouched.
+    """
     template = extract_messages(template_dirs)
-    for message in template:
-        # Keep file references relative to the workspace so catalogs diff cleanly.
-        message.locations = [
-            (display_path(Path(path), root), line) for path, line in message.locations
-        ]
-    written = [locales_dir / f"{DOMAIN}.pot"]
-    _write_po_atomic(written[0], template)
+    pot_path = locales_dir / f"{DOMAIN}.pot"
+    written = [pot_path] if _write_po_atomic(pot_path, template) else []
     for po_path in sorted(locales_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
         lang = po_path.parent.parent.name
         with po_path.open("rb") as handle:
             catalog = read_po(handle, locale=lang)
         catalog.update(template, update_header_comment=False)
-        _write_po_atomic(po_path, catalog)
-        written.append(po_path)
+        if _write_po_atomic(po_path, catalog):
+            written.append(po_path)
     return written
 
 

@@ -144,16 +144,24 @@ class TrustedLoader(jinja2.FileSystemLoader):
 
 
 def make_environment(
-    search_path: list[Path], catalog: LoadedCatalog, *, trusted: tuple[Path, ...]
+    search_path: list[Path],
+    catalog: LoadedCatalog,
+    *,
+    date_locale: str | None = None,
+    trusted: tuple[Path, ...] | None = None,
 ) -> jinja2.Environment:
     """Create the sandboxed Jinja2 environment that renders templates in *catalog*'s language.
 
+    Dates are formatted in *date_locale* (``en_GB``), by default the language.
     Workspace templates are not trusted (see "Trust model" in the README):
     the immutable sandbox refuses attributes starting with ``_``, the
     internals of functions, frames and code, and any method that changes a
     list, dict or set, so a template can read its context and nothing more.
-    Templates are loaded only from real paths inside *trusted*.
+    Templates are loaded only from real paths inside *trusted* (by default,
+    the folders of *search_path*).
     """
+    if trusted is None:
+        trusted = tuple(path.resolve() for path in search_path)
     env = ImmutableSandboxedEnvironment(
         loader=TrustedLoader(search_path, trusted),
         autoescape=True,
@@ -166,7 +174,7 @@ def make_environment(
     # Keep translations whitespace-insensitive, as babel.cfg extracts them.
     env.policies["ext.i18n.trimmed"] = True
     env.install_gettext_translations(catalog.translations, newstyle=True)  # type: ignore[attr-defined]
-    env.filters["long_date"] = partial(_long_date_filter, lang=catalog.lang)
+    env.filters["long_date"] = partial(_long_date_filter, lang=date_locale or catalog.lang)
     env.filters["css_string"] = css_string
     return env
 

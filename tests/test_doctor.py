@@ -34,6 +34,7 @@ def test_doctor_reports_a_healthy_setup(make_workspace: Callable[..., Path]) -> 
     root = make_workspace()
     result = run_cli("doctor", "-C", root)
     assert result.exit_code == 0, result.output
+    assert run_cli("-C", root, "doctor").output == result.output
     found = rows(result.output)
     assert found["Python"] == f"{platform.python_version()} ({sys.executable})"
     assert found["WeasyPrint"] == weasyprint.__version__
