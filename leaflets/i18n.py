@@ -19,7 +19,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import PoFileError, read_po, write_po
 
 from .exceptions import CatalogError, Problem, display_path
-from .workspace import is_inside
+from .workspace import builtin_theme_dir, is_inside
 
 DOMAIN = "messages"
 PROJECT = "leaflets"
@@ -86,6 +86,21 @@ def load_catalog(
                     None,
                     f"translation catalog for {lang!r} is missing "
                     f"(run `leaflets i18n init {lang}` to create it)",
+                )
+            ]
+        )
+    trusted = (root.resolve(), (builtin_theme_dir() / "locales").resolve())
+    if not is_inside(path, trusted):
+        # Not display_path(): it resolves the very link this is about.
+        shown = Path(os.path.relpath(path, root)).as_posix()
+        raise CatalogError(
+            problems=[
+                Problem(
+                    shown,
+                    None,
+                    None,
+                    f"resolves to {os.path.realpath(path)!r}, "
+                    "outside the workspace and the built-in theme; not read",
                 )
             ]
         )

@@ -296,3 +296,29 @@ def test_build_says_the_fonttools_fallback_once(
     )
     assert [line for line in result.output.splitlines() if "fontTools" in line] == [warning]
     assert "4 built" in result.output
+
+
+def test_a_stylesheet_linked_to_outside_is_refused(
+    make_workspace: Callable[..., Path], tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside.css"
+    outside.write_text("body { color: red }", "utf-8")
+    root = make_workspace()
+    (root / "styles").mkdir()
+    (root / "styles" / "handout.css").symlink_to(outside)
+    status, reason = _build_handout(root)
+    url = (root / "styles" / "handout.css").as_uri()
+    assert (status, reason) == ("failed", f"{HANDOUT}: refused to load {url!r}: {OUTSIDE}")
+
+
+def test_a_theme_folder_linked_to_outside_gives_no_access(
+    make_workspace: Callable[..., Path], tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "handout.css").write_text("body { color: red }", "utf-8")
+    root = make_workspace()
+    (root / "styles").symlink_to(elsewhere, target_is_directory=True)
+    status, reason = _build_handout(root)
+    url = (elsewhere / "handout.css").resolve().as_uri()
+    assert (status, reason) == ("failed", f"{HANDOUT}: refused to load {url!r}: {OUTSIDE}")

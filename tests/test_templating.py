@@ -194,3 +194,23 @@ def test_the_fingerprinter_never_reads_outside(
     assert fingerprints.digest(str(root / "assets/missing.png")) == MISSING
     digest = hashlib.sha256((root / "leaflets.toml").read_bytes()).hexdigest()
     assert fingerprints.digest(str(root / "assets/inside.txt")) == digest
+
+
+def test_data_and_catalogs_linked_to_outside_are_not_read(
+    make_workspace: Callable[..., Path], tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.md"
+    secret.write_text("---\ntitle: SECRET\n---\n", "utf-8")
+    root = make_workspace()
+    content = root / "data/hemifacial-spasm/en.md"
+    content.unlink()
+    content.symlink_to(secret)
+    catalog = root / "locales/it/LC_MESSAGES/messages.po"
+    catalog.parent.mkdir(parents=True)
+    catalog.symlink_to(secret)
+    problems = [str(p) for p in check(open_workspace(root))]
+    assert problems == [
+        f"locales/it/LC_MESSAGES/messages.po: resolves to {str(secret)!r}, "
+        "outside the workspace and the built-in theme; not read",
+        f"data/hemifacial-spasm/en.md: resolves to {str(secret)!r}, outside the workspace",
+    ]
