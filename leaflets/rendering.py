@@ -124,8 +124,13 @@ class WorkspaceFetcher(URLFetcher):  # type: ignore[misc]
 
 
 def _quote(value: str, limit: int = 80) -> str:
-    """Quote *value* for a message, cut to about *limit* characters."""
-    return repr(value if len(value) <= limit else value[: limit - 1] + "…")
+    """Quote *value* for a message, cut in the middle to about *limit* characters.
+
+    The middle goes: a URL's scheme and its file name both tell the reader something.
+    """
+    if len(value) > limit:
+        value = value[: limit // 3] + "…" + value[-(limit - limit // 3 - 1) :]
+    return repr(value)
 
 
 def _looks_like_xml(body: bytes) -> bool:

@@ -308,6 +308,8 @@ def test_a_stylesheet_linked_to_outside_is_refused(
     (root / "styles" / "handout.css").symlink_to(outside)
     status, reason = _build_handout(root)
     url = (root / "styles" / "handout.css").as_uri()
+    if len(url) > 80:  # Long addresses are cut in the middle.
+        url = url[:26] + "…" + url[-53:]
     assert (status, reason) == ("failed", f"{HANDOUT}: refused to load {url!r}: {OUTSIDE}")
 
 
@@ -321,4 +323,6 @@ def test_a_theme_folder_linked_to_outside_gives_no_access(
     (root / "styles").symlink_to(elsewhere, target_is_directory=True)
     status, reason = _build_handout(root)
     url = (elsewhere / "handout.css").resolve().as_uri()
+    if len(url) > 80:
+        url = url[:26] + "…" + url[-53:]
     assert (status, reason) == ("failed", f"{HANDOUT}: refused to load {url!r}: {OUTSIDE}")
