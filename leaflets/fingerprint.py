@@ -184,7 +184,11 @@ class Fingerprinter:
         return found
 
     def _hash(self, path: str) -> str:
-        if not self._trusted_folder(os.path.dirname(path)):
+        folder = path.rpartition(os.sep)[0] or os.sep
+        trusted = self._folders.get(folder)
+        if trusted is None:
+            trusted = self._trusted_folder(folder)
+        if not trusted:
             return MISSING if not os.path.lexists(path) else OUTSIDE
         try:
             # O_NOFOLLOW: a symlink is opened only once its target is known to be inside.
@@ -213,7 +217,7 @@ class Fingerprinter:
         """
         found = self._folders.get(folder)
         if found is None:
-            parent = os.path.dirname(folder)
+            parent = folder.rpartition(os.sep)[0] or os.sep
             if folder in self._trusted_names:
                 found = True
             elif parent != folder and any(folder.startswith(p) for p in self._trusted_prefixes):
