@@ -140,6 +140,7 @@ def _looks_like_xml(body: bytes) -> bool:
 _XLINK_HREF = "http://www.w3.org/1999/xlink href"
 _XML_BASE = "http://www.w3.org/XML/1998/namespace base"
 _SVG_STYLE = "http://www.w3.org/2000/svg style"
+_LINKS = ("http://www.w3.org/2000/svg a", "a")
 _URL_IN_CSS = re.compile(
     r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)\s]*))\s*\)|@import\s+(?:"([^"]*)"|'([^']*)')""", re.I
 )
@@ -191,7 +192,8 @@ def check_svg(body: bytes, url: str, *, name: str, check: Callable[[str], object
         bases.append(base)
         for attribute, value in attributes.items():
             if attribute in (_XLINK_HREF, "href"):
-                refer(value, base)
+                if tag not in _LINKS:  # A link is followed by a reader, never fetched.
+                    refer(value, base)
             elif attribute != _XML_BASE:
                 refer_in_css(value, base)
         if tag == _SVG_STYLE or tag == "style":

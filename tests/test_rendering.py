@@ -138,7 +138,7 @@ def test_an_svg_with_local_references_is_drawn(make_workspace: Callable[..., Pat
                 '<defs><linearGradient id="g"><stop offset="0" stop-color="#123"/>'
                 "</linearGradient></defs>\n<style>rect { fill: url(#g) }</style>\n"
                 '<rect width="64" height="64"/><image href="dot.svg" width="8" height="8"/>'
-                "</svg>"
+                '<a xlink:href="https://example.org/"><circle r="2"/></a></svg>'
             ),
             "assets/dot.svg": f'{SVG} width="8" height="8"><circle r="4" cx="4" cy="4"/></svg>',
         }
