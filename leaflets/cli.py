@@ -418,6 +418,7 @@ def i18n_compile(workspace_path: Path | None) -> None:
 
 @cli.command()
 @workspace_option
+@handle_errors
 def doctor(workspace_path: Path | None) -> None:
     """Check the libraries, fonts and catalogs leaflets needs; exit 1 if any is missing."""
     from .doctor import run
