@@ -278,7 +278,10 @@ def _check_catalogs(diagnosis: Diagnosis, workspace: Workspace | None, theme: Pa
             )
             continue
         try:
-            catalog = load_catalog(locale_dirs, lang, root=root, expected=expected)
+            # Counted here, not refused: doctor reports how complete each catalog is.
+            catalog = load_catalog(
+                locale_dirs, lang, root=root, expected=expected, allow_untranslated=True
+            )
         except LeafletsError as error:
             first = str(error).splitlines()[0]
             diagnosis.add(section, Line(lang, first, "correct the catalog (see `leaflets check`)"))
