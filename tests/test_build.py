@@ -440,3 +440,28 @@ def test_clean_never_deletes_outside_the_output_folder(
     assert [outcome.status for outcome in report.outcomes] == ["unchanged"]
     assert victim.read_bytes() == b"%PDF- not ours"
     assert "../victim.pdf" not in json.loads(manifest.read_text("utf-8"))["outputs"]
+
+
+def test_a_very_long_word_is_broken_not_cut_off(make_workspace: Callable[..., Path]) -> None:
+    word = "Lo" + "x" * 3000 + "ng"
+    text = (REPO / "data/hemifacial-spasm/en.md").read_text("utf-8")
+    old = "  - Medicines, injections and an operation can all help."
+    root = make_workspace(files={"data/hemifacial-spasm/en.md": text.replace(old, f"  - {word}")})
+    report = build(open_workspace(root), languages=["en"], templates=["handout"], jobs=1)
+    assert report.ok
+    assert [str(p) for p in report.problems] == [
+        f"data/hemifacial-spasm/en.md:{text[: text.index(old)].count(chr(10)) + 1}: warning: "
+        f"key_points[3]: the word 'Lo{'x' * 28}'… is 3004 characters long; it will be broken "
+        "at the page edge (a missing space?)"
+    ]
+    printed = " ".join(pdf_pages(root / "build" / EN_HANDOUT))
+    # Every letter is printed, none beyond the page edge; the word may run on
+    # to the next page, past its running header (which has no "x").
+    start, end = printed.index("Loxxx"), printed.index("xxxng")
+    assert printed[start:end].count("x") + 3 == 3000
+    lines = [
+        line
+        for page in PdfReader(root / "build" / EN_HANDOUT).pages
+        for line in page.extract_text(extraction_mode="layout").splitlines()
+    ]
+    assert max(line.count("x") for line in lines) < 120  # Broken into lines across the page.
