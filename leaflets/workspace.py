@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +53,16 @@ class Workspace:
     def allowed_roots(self) -> list[Path]:
         """Return the folders a leaflet may load files (images, CSS, fonts) from."""
         return [self.root, *self.search_path("templates"), *self.search_path("styles")]
+
+
+def content_languages(folder: Path | str, languages: Iterable[str]) -> tuple[str, ...]:
+    """Return those of *languages* that condition *folder* has a ``<lang>.md`` content file in.
+
+    The fingerprints and the "also available in" notice both use this, so
+    that a language file appearing or vanishing rebuilds every output that
+    names the languages.
+    """
+    return tuple(lang for lang in languages if os.path.isfile(os.path.join(folder, f"{lang}.md")))
 
 
 def find_root(start: Path) -> Path:
