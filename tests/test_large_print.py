@@ -284,6 +284,13 @@ def test_cli_variant_option_and_list(make_workspace: Callable[..., Path]) -> Non
         "built    build/hemifacial-spasm.en.handout.large-print.pdf  (3 pages, "
     )
     assert not (root / "build/hemifacial-spasm.en.handout.pdf").exists()
+    report = json.loads(run_cli("build", "-C", root, "-l", "en", "--json").stdout)
+    assert [(o["name"], o["variant"], o["status"]) for o in report["outputs"]] == [
+        ("hemifacial-spasm.en.leaflet", "standard", "built"),
+        ("hemifacial-spasm.en.handout", "standard", "built"),
+        # Built with --variant only: reported until it is configured or cleaned.
+        ("hemifacial-spasm.en.handout.large-print", "large-print", "obsolete"),
+    ]
     # Chosen on the command line, not configured: the notices do not offer it.
     assert "large print" not in " ".join(
         pdf_pages(root / "build/hemifacial-spasm.en.handout.large-print.pdf")
