@@ -60,6 +60,7 @@ DEFAULTS: dict[str, Any] = {
     "pdf_variant": "pdf/ua-1",
     "templates": list(TEMPLATES),
     "data_dir": "data",
+    "locales": {},
     "variants": [STANDARD],
     "large_print_size": LARGE_PRINT_SIZES[0],
 }
@@ -96,9 +97,16 @@ class Config:
     pdf_variant: str
     templates: tuple[str, ...]
     data_dir: Path
+    #: The Babel locale that formats dates for a language, where it is not the
+    #: language itself (``{"en": "en_GB"}``: "20 November 2026").
+    locales: dict[str, str] = field(default_factory=dict)
     variants: tuple[str, ...] = (STANDARD,)
     large_print_size: float = LARGE_PRINT_SIZES[0]
     raw_text: str = field(repr=False, default="")
+
+    def locale_for(self, lang: str) -> str:
+        """Return the Babel locale that formats dates and numbers for *lang*."""
+        return self.locales.get(lang, lang)
 
     def output_name(
         self, *, condition: str, lang: str, template: str, version: str, variant: str = STANDARD
@@ -293,6 +301,24 @@ def load_config(root: Path, **overrides: Any) -> Config:
         for message in _filename_problems(filename)
     )
 
+    locales = options["locales"]
+    if not isinstance(locales, dict):
+        report("build", "locales", 'must be a table like { en = "en_GB" }')
+        locales = {}
+    for lang, locale in locales.items():
+        if lang not in languages:
+            report(
+                "build",
+                "locales",
+                f"{lang!r} is not one of the languages ({', '.join(map(str, languages))})",
+            )
+        elif why := validate_language(locale):
+            report("build", "locales", f"{lang}: {why}")
+        elif locale.split("_")[0] != lang.split("_")[0]:
+            report(
+                "build", "locales", f"{lang}: {locale!r} is not a locale of the language {lang!r}"
+            )
+
     for key in ("output_dir", "data_dir"):
         if not isinstance(options[key], str) or not options[key].strip():
             report("build", key, "must be a folder path")
@@ -312,6 +338,7 @@ def load_config(root: Path, **overrides: Any) -> Config:
         pdf_variant=variant,
         templates=tuple(templates),
         data_dir=(root / options["data_dir"]).resolve(),
+        locales=dict(locales),
         variants=tuple(variants),
         large_print_size=size,
         raw_text=text,

@@ -153,6 +153,7 @@ class Fingerprinter:
             "clinic": clinic,
             "paper": config.paper,
             "pdf_variant": config.pdf_variant,
+            "locales": config.locales,
             "variants": list(config.variants),
             "stylesheets": {name: self.display(str(path)) for name, path in stylesheets.items()},
         }

@@ -37,10 +37,16 @@ HEADINGS = {
 }
 
 
-def with_variants(root: Path, line: str = BOTH) -> Path:
-    """Add *line* to the [build] table of the workspace at *root*."""
+def with_variants(root: Path, lines: str = BOTH) -> Path:
+    """Set the ``key = value`` *lines* in the [build] table of the workspace at *root*."""
     config = root / "leaflets.toml"
-    config.write_text(config.read_text("utf-8").replace("[build]\n", f"[build]\n{line}"), "utf-8")
+    text = config.read_text("utf-8")
+    for line in lines.splitlines():
+        key = line.split("=")[0].strip()
+        text, found = re.subn(rf"(?m)^{key} = .*$", line, text)
+        if not found:
+            text = text.replace("[build]\n", f"[build]\n{line}\n")
+    config.write_text(text, "utf-8")
     return root
 
 
@@ -254,8 +260,7 @@ def test_dropping_the_variant_makes_its_outputs_obsolete(
     root = with_variants(make_workspace())
     options = {"languages": ["it"], "templates": ["handout"], "jobs": 1}
     assert build(open_workspace(root), **options).ok  # type: ignore[arg-type]
-    config = root / "leaflets.toml"
-    config.write_text(config.read_text("utf-8").replace(BOTH, ""), "utf-8")
+    with_variants(root, 'variants = ["standard"]\n')
     report = build(open_workspace(root), **options)  # type: ignore[arg-type]
     # The standard handout no longer offers large print: it is rebuilt.
     assert statuses(report, "built") == {"hemifacial-spasm.it.handout"}
