@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import string
 import tomllib
@@ -124,9 +125,15 @@ class Config:
         )
 
     def page_limit(self, template: str, variant: str = STANDARD) -> int:
-        """Return the most pages an output of *template* may take in *variant*."""
-        key = "max_pages" if variant == STANDARD else "large_print_max_pages"
-        return int(TEMPLATES[template][key])
+        """Return the most pages an output of *template* may take in *variant*.
+
+        Large print's limit is set for 16 pt; a page holds about (16 / size)²
+        as much text at a larger size, so the limit grows by the inverse.
+        """
+        if variant == STANDARD:
+            return int(TEMPLATES[template]["max_pages"])
+        scale = (self.large_print_size / LARGE_PRINT_SIZES[0]) ** 2
+        return math.floor(int(TEMPLATES[template]["large_print_max_pages"]) * scale)
 
 
 def find_line(text: str, table: str, key: str) -> int | None:

@@ -241,6 +241,20 @@ def test_the_size_comes_from_the_configuration(make_workspace: Callable[..., Pat
     assert next(run for run in runs if run.text.strip() == "Key points").size == 30
 
 
+@pytest.mark.parametrize(
+    ("size", "leaflet", "handout"), [("16", 10, 3), ("20", 15, 4), ("24", 22, 6)]
+)
+def test_page_limits_grow_with_the_size(
+    make_workspace: Callable[..., Path], size: str, leaflet: int, handout: int
+) -> None:
+    config = load_config(with_variants(make_workspace(), f"large_print_size = {size}\n"))
+    assert (config.page_limit("leaflet"), config.page_limit("handout")) == (4, 1)
+    assert [config.page_limit(name, "large-print") for name in ("leaflet", "handout")] == [
+        leaflet,
+        handout,
+    ]
+
+
 def test_changing_the_size_rebuilds_only_large_print(make_workspace: Callable[..., Path]) -> None:
     root = with_variants(make_workspace())
     options = {"languages": ["en"], "templates": ["handout"], "jobs": 1}
