@@ -485,3 +485,21 @@ def test_each_output_names_the_other_languages(built_demo: Path, name: str, noti
     assert text.count(notice.split(":")[0]) == 1
     assert not re.search(r"large print|caratteri grandi", text)
     assert notice in pages[-1]
+
+
+def test_allow_drafts_marks_every_large_print_page(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace()
+    make_draft(root)
+    report = build(
+        open_workspace(root),
+        languages=["en"],
+        templates=["handout"],
+        variants=["large-print"],
+        allow_drafts=True,
+        jobs=1,
+    )
+    assert report.ok
+    (outcome,) = report.outcomes
+    pages = pdf_pages(outcome.job.output)
+    assert len(pages) > 1
+    assert all(page.startswith("DRAFT — not reviewed") for page in pages)
