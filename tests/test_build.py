@@ -438,7 +438,7 @@ def test_clean_never_deletes_outside_the_output_folder(
     victim = root / "victim.pdf"
     victim.write_bytes(b"%PDF- not ours")
     report = build(workspace, languages=["en"], templates=["handout"], clean=True)
-    assert [outcome.status for outcome in report.outcomes] == ["unchanged"]
+    assert [outcome.job.name for outcome in report.outcomes] == ["hemifacial-spasm.en.handout"]
     assert victim.read_bytes() == b"%PDF- not ours"
     assert "../victim.pdf" not in json.loads(manifest.read_text("utf-8"))["outputs"]
 
