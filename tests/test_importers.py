@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime
 import io
+import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from conftest import SEEDS, pdf_pages, run_cli
 
 from leaflets.build import build
@@ -697,3 +699,133 @@ def test_source_dates_are_validated_like_other_dates(make_workspace: Callable[..
         "data/hemifacial-spasm/condition.yaml:19: sources[1].imported: last week is not a date "
         "in YYYY-MM-DD format (like 2026-11-22)"
     ]
+
+
+# -- Hostile sizes and nesting -------------------------------------------------------------
+
+#: The time limit of each case below (it takes well under a second alone; the
+#: machine running the tests may be busy).
+TIME_LIMIT = 5.0
+
+
+def nested(depth: int, tag: str = "div") -> str:
+    """Return an HTML page whose article is *depth* elements deep."""
+    return (
+        '<html lang="en"><body><h1>Deep page</h1>'
+        + f"<{tag}>" * depth
+        + "<p>What it is: a page nested very deep.</p>"
+        + f"</{tag}>" * depth
+        + "</body></html>"
+    )
+
+
+def import_timed(root: Path, source: Path, *options: str) -> tuple[Result, float]:
+    started = time.perf_counter()
+    result = run_cli("import", "-C", root, *options, source)
+    return result, time.perf_counter() - started
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        (
+            "deep-3000.html",
+            nested(3_000),
+            "deep-3000.html:1: HTML elements nested more than 256 deep; "
+            "a saved web page is never that deep",
+        ),
+        (
+            "deep-20000.html",
+            nested(20_000),
+            "deep-20000.html:1: HTML elements nested more than 256 deep; "
+            "a saved web page is never that deep",
+        ),
+        (
+            "deep-100000.json",
+            "[" * 100_000 + "]" * 100_000,
+            "deep-100000.json:1: JSON nested more than 64 levels deep; "
+            "a saved WordPress page is never that deep",
+        ),
+        (
+            "deep-content.json",
+            json.dumps(
+                {
+                    "title": {"rendered": "Deep"},
+                    "content": {"rendered": "\n<p>Text.</p>\n" + "<span>" * 5_000 + "x"},
+                }
+            ),
+            "deep-content.json: content.rendered: HTML elements nested more than 256 deep; "
+            "a saved web page is never that deep",
+        ),
+    ],
+)
+def test_deep_nesting_is_refused_in_one_line_at_once(
+    make_workspace: Callable[..., Path], tmp_path: Path, name: str, text: str, message: str
+) -> None:
+    root = make_workspace()
+    before = files_under(root)
+    source = tmp_path / name
+    source.write_text(text, encoding="utf-8")
+    result, elapsed = import_timed(root, source)
+    assert elapsed < TIME_LIMIT
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {tmp_path}/{message}\n"
+    assert files_under(root) == before
+
+
+def test_nesting_up_to_the_limit_is_imported(
+    make_workspace: Callable[..., Path], tmp_path: Path
+) -> None:
+    # 256 levels in all: <html>, <body> and <p> count.
+    root = make_workspace()
+    source = tmp_path / "deep.html"
+    for tag in ("div", "span", "blockquote", "section"):
+        source.write_text(nested(253, tag), encoding="utf-8")
+        result, elapsed = import_timed(root, source, "--slug", f"deep-{tag}")
+        assert elapsed < TIME_LIMIT
+        assert result.exit_code == 0, result.output
+        text = (root / f"data/deep-{tag}/en.md").read_text("utf-8")
+        assert "a page nested very deep." in text
+    source.write_text(nested(254), encoding="utf-8")
+    assert run_cli("import", "-C", root, "--slug", "too-deep", source).exit_code == 1
+
+
+def test_unclosed_paragraphs_items_and_cells_are_not_nesting(
+    make_workspace: Callable[..., Path], tmp_path: Path
+) -> None:
+    # Browsers close a <p>, <li> or cell when the next one starts; so does the depth count.
+    root = make_workspace()
+    paragraphs = "".join(f"<p>Paragraph {n}, not closed." for n in range(600))
+    items = "<ul>" + "".join(f"<li>Item {n}" for n in range(600)) + "</ul>"
+    cells = "<table>" + "".join(f"<tr><td>Cell {n}<td>more" for n in range(600)) + "</table>"
+    source = tmp_path / "sloppy.html"
+    source.write_text(
+        f'<html lang="en"><body><h1>Sloppy</h1>{paragraphs}{items}{cells}</body></html>',
+        encoding="utf-8",
+    )
+    result = run_cli("import", "-C", root, source)
+    assert result.exit_code == 0, result.output
+    text = (root / "data/sloppy/en.md").read_text("utf-8")
+    assert "Paragraph 599, not closed." in text
+    assert "- Item 599" in text
+    assert "- Cell 599 — more" in text
+
+
+def test_a_source_over_10_mb_is_refused(
+    make_workspace: Callable[..., Path], tmp_path: Path
+) -> None:
+    root = make_workspace()
+    source = tmp_path / "huge.txt"
+    source.write_bytes(b"Huge\n\n" + b"word " * (2 * 1024 * 1024))
+    message = (
+        "is larger than 10 MB; leaflets import reads one saved page, and pages are far smaller"
+    )
+    result, elapsed = import_timed(root, source)
+    assert elapsed < TIME_LIMIT
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {source}: {message}\n"
+    result = CliRunner().invoke(
+        cli, ["import", "-C", str(root), "--lang", "en", "-"], input=source.read_bytes()
+    )
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: <stdin>: {message}\n"

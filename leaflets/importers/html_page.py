@@ -10,6 +10,7 @@ from bs4 import BeautifulSoup
 from bs4.element import NavigableString, Tag
 
 from ..exceptions import ImportSourceError
+from .limits import check_html_depth
 from .model import Block, Page, Removal, parse_date, snippet
 from .to_markdown import HEADINGS, MarkdownConverter, plain_text
 
@@ -165,8 +166,11 @@ def sanitize(html: str) -> str:
     )
 
 
-def convert_fragment(html: str, *, name: str) -> tuple[list[Block], list[Removal]]:
-    """Convert an article fragment (a CMS's rendered content) to Blocks."""
+def convert_fragment(
+    html: str, *, name: str, field: str | None = None
+) -> tuple[list[Block], list[Removal]]:
+    """Convert an article fragment (a CMS's rendered content, *field*) to Blocks."""
+    check_html_depth(html, name=name, field=field)
     removed = _code_removals(BeautifulSoup(html, "html.parser"))
     soup = BeautifulSoup(sanitize(html), "html.parser")
     blocks = _convert(_find_article(_strip_chrome(soup, removed)), name=name, removed=removed)
@@ -175,6 +179,7 @@ def convert_fragment(html: str, *, name: str) -> tuple[list[Block], list[Removal
 
 def parse_html_page(text: str, *, name: str) -> Page:
     """Read a saved HTML page (or fragment): its metadata and its main article."""
+    check_html_depth(text, name=name)
     raw = BeautifulSoup(text, "html.parser")
     removed = _code_removals(raw)
     meta = _metadata(raw)
