@@ -25,6 +25,7 @@ from .config import TEMPLATES
 from .exceptions import LeafletsError, Problem, TemplateError, display_path
 from .fingerprint import MISSING, Fingerprinter, JobInputs
 from .manifest import MANIFEST_NAME, Entry, Manifest
+from .output import locked_folder
 from .workspace import Workspace
 
 if TYPE_CHECKING:
@@ -362,7 +363,16 @@ def build(
     fingerprints = Fingerprinter(workspace, stylesheets=stylesheets(workspace))
     report = BuildReport(outcomes=[], problems=[], strict=strict)
 
-    with Manifest.load(config.output_dir) as manifest:
+    def waiting() -> None:
+        shown = display_path(config.output_dir, config.root)
+        logger.warning("waiting for another build of %s/ to finish…", shown)
+
+    # One build at a time per output folder; the manifest is read once the
+    # lock is held, so a build that waited adds to what the other recorded.
+    with (
+        locked_folder(config.output_dir, on_wait=waiting),
+        Manifest.load(config.output_dir) as manifest,
+    ):
         survey = _survey(
             workspace,
             manifest,

@@ -20,6 +20,7 @@ from pypdf import PdfReader
 from leaflets import workers
 from leaflets.build import Outcome, build, load_project, plan, render_html
 from leaflets.manifest import JOURNAL_NAME, MANIFEST_NAME
+from leaflets.output import locked_folder
 from leaflets.workspace import open_workspace
 
 CRASHING = "hemifacial-spasm.it.handout"
@@ -216,3 +217,42 @@ def test_jobs_must_be_positive(make_workspace: Callable[..., Path]) -> None:
     result = run_cli("build", "-C", make_workspace(), "--jobs", "0")
     assert result.exit_code == 2
     assert "Invalid value for '-j' / '--jobs': 0 is not in the range x>=1." in result.stderr
+
+
+def test_concurrent_builds_of_one_folder_wait_for_each_other_and_merge(
+    make_workspace: Callable[..., Path],
+) -> None:
+    """Two builds started together each record their outputs: the manifest lists all four."""
+    root = make_workspace()
+    output = root / "build"
+    output.mkdir()
+    leaflets = str(Path(sys.executable).parent / "leaflets")
+    # Hold the folder's lock while both start, so that both find it taken.
+    with locked_folder(output, on_wait=lambda: None):
+        processes = [
+            subprocess.Popen(
+                [leaflets, "build", "-C", str(root), "--force", "--jobs", "1", "--lang", lang],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for lang in ("en", "it")
+        ]
+        # Each says so once it finds the lock taken (a build that did not
+        # wait would finish, and its stderr end, without saying it).
+        waiting = "WARNING: waiting for another build of build/ to finish…\n"
+        for process in processes:
+            assert process.stderr is not None
+            assert process.stderr.readline() == waiting
+    results = [process.communicate(timeout=120) for process in processes]
+    for process, (stdout, stderr) in zip(processes, results, strict=True):
+        assert process.returncode == 0, stderr
+        assert waiting not in stderr  # Said once only.
+        assert "2 built, 0 unchanged, 0 failed" in stdout
+    recorded = json.loads((output / MANIFEST_NAME).read_text("utf-8"))["outputs"]
+    assert sorted(recorded) == [
+        f"hemifacial-spasm.{lang}.{template}.pdf"
+        for lang in ("en", "it")
+        for template in ("handout", "leaflet")
+    ]
+    assert sorted(path.name for path in output.iterdir()) == [*sorted(recorded), MANIFEST_NAME]
