@@ -431,6 +431,15 @@ def build(
                 report.outcomes.append(outcome)
                 notify(outcome)
 
+    if manifest.save_error is not None:
+        report.problems.append(
+            Problem(
+                display_path(manifest.path, config.root),
+                None,
+                None,
+                f"cannot be written ({manifest.save_error.strerror}); it is left as it was",
+            )
+        )
     lang_order = {lang: index for index, lang in enumerate(config.languages)}
     template_order = {name: index for index, name in enumerate(config.templates)}
     # Report in the planned order (condition, then the configured order of
