@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -256,3 +257,66 @@ def test_concurrent_builds_of_one_folder_wait_for_each_other_and_merge(
         for template in ("handout", "leaflet")
     ]
     assert sorted(path.name for path in output.iterdir()) == [*sorted(recorded), MANIFEST_NAME]
+
+
+def session_processes(session: int) -> dict[int, str]:
+    """Return the live processes (not zombies) of *session*, with their command lines."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            command = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue  # Gone meanwhile.
+        # The command name in parentheses may hold spaces: fields follow the last ')'.
+        fields = stat.rsplit(")", 1)[1].split()
+        state, session_id = fields[0], int(fields[3])
+        if session_id == session and state != "Z":
+            found[int(entry)] = command.replace(b"\0", b" ").decode(errors="replace")[:100]
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_build_killed_mid_render_leaves_no_process_and_its_folder_goes_next_time(
+    make_workspace: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_workspace()
+    add_conditions(root, 7)
+    scratch_root = tmp_path / "tmp"
+    scratch_root.mkdir()
+    command = [str(Path(sys.executable).parent / "leaflets"), "build", "-C", str(root), "-j", "2"]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # Its session holds it and every process it starts.
+        env={**os.environ, "TMPDIR": str(scratch_root)},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        journal = root / "build" / JOURNAL_NAME
+        # Mid-render: a leaflet is done, the others are being rendered.
+        while not (journal.exists() and journal.read_text("utf-8").count("\n") >= 1):
+            assert process.poll() is None and time.monotonic() < deadline, "no leaflet was built"
+            time.sleep(0.01)
+        helpers = set(session_processes(process.pid)) - {process.pid}
+        assert len(helpers) >= 3  # The fork server, the resource tracker, the workers.
+        process.kill()  # kill -9 of the build alone: its helpers are left to themselves.
+        process.wait()
+        deadline = time.monotonic() + 10
+        while session_processes(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert session_processes(process.pid) == {}
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    stale = list(scratch_root.glob(f"{workers.SCRATCH_PREFIX}*"))
+    assert len(stale) == 1
+
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch_root))
+    report = build(open_workspace(root), jobs=2)
+    assert report.ok
+    assert report.count("built") >= 1
+    assert not list(scratch_root.glob(f"{workers.SCRATCH_PREFIX}*"))
