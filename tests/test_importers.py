@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 from conftest import SEEDS, pdf_pages, run_cli
 
@@ -49,6 +51,42 @@ def files_under(root: Path) -> dict[str, bytes]:
     return {
         str(path.relative_to(data)): path.read_bytes() for path in data.rglob("*") if path.is_file()
     }
+
+
+#: What a reviewer puts in place of a draft's TODO placeholders.
+REVIEWED = {
+    "specialty": "neurology",
+    "last_reviewed": "2026-11-25",
+    "next_review": "2027-11-25",
+    "owner": "Demo Neurology Clinic",
+}
+#: What every draft leaves to a person: real values, not comments, no dates made up.
+TODO_VALUES = {
+    "last_reviewed": "TODO",
+    "next_review": "TODO",
+    "owner": "TODO: who owns this content",
+}
+NO_SPECIALTY = "TODO: the specialty (the page names no specialist)"
+
+
+def draft_values(folder: Path) -> dict[str, object]:
+    """Return the values of a draft's condition.yaml, as YAML reads them."""
+    data = yaml.safe_load((folder / "condition.yaml").read_text("utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def review(folder: Path) -> Path:
+    """Replace a draft's TODO placeholders with real values, as its reviewer does; return it."""
+    path = folder / "condition.yaml"
+    lines = []
+    for line in path.read_text("utf-8").splitlines(keepends=True):
+        key, _, value = line.partition(": ")
+        if key in REVIEWED and value.strip().strip("'\"").startswith("TODO"):
+            line = f"{key}: {REVIEWED[key]}\n"
+        lines.append(line)
+    path.write_text("".join(lines), "utf-8")
+    return path
 
 
 def build_leaflet(root: Path, slug: str, lang: str) -> list[str]:
@@ -115,18 +153,12 @@ def test_wordpress_seed_becomes_a_condition_that_builds(
     assert content is not None and problems == []
     assert [*content.sections] == ["what_it_is", "symptoms", "diagnosis", "treatment"]
     assert str(content.summary).startswith("Hemifacial spasm involves unilateral, involuntary")
-    metadata, problems = load_metadata(
-        folder / "condition.yaml", root=root, slug="facial-nerve-hemispasm"
-    )
-    assert metadata is not None
-    # The only remark: the owner placeholder the importer leaves for a human.
-    assert [(p.field, p.severity) for p in problems] == [("owner", "warning")]
-    assert (metadata.specialty, metadata.version, metadata.owner) == (
-        "general",
-        "0.1",
-        "TODO: who owns this content",
-    )
-    assert (metadata.last_reviewed, metadata.next_review) == (DAY, datetime.date(2027, 11, 24))
+    draft = draft_values(folder)
+    assert draft | TODO_VALUES == draft  # The placeholders are values...
+    assert (draft["specialty"], draft["version"]) == (NO_SPECIALTY, "0.1")
+    assert "# TODO" not in (folder / "condition.yaml").read_text("utf-8")  # ...not comments.
+    metadata, problems = load_metadata(review(folder), root=root, slug="facial-nerve-hemispasm")
+    assert metadata is not None and problems == []
     (source,) = metadata.sources
     assert source.url == (
         "https://www.benech-neurochirurgia.it/en/areas-of-expertise/facial-nerve-hemispasm/"
@@ -192,12 +224,11 @@ def test_plain_text_seed_keeps_the_prognosis_and_builds(
     assert "ragazza" not in text and "•" not in text
     # The sections are written in the leaflet's order, whatever the page's order.
     assert text.index("## causes") < text.index("## diagnosis")
-    metadata, problems = load_metadata(
-        folder / "condition.yaml", root=root, slug="emispasmo-facciale"
-    )
-    assert metadata is not None
-    # The only remark: the owner placeholder the importer leaves for a human.
-    assert [(p.field, p.severity) for p in problems] == [("owner", "warning")]
+    draft = draft_values(folder)
+    assert draft | TODO_VALUES == draft
+    assert draft["specialty"] == "neurology"  # Named by the page: not a placeholder.
+    metadata, problems = load_metadata(review(folder), root=root, slug="emispasmo-facciale")
+    assert metadata is not None and problems == []
     assert metadata.specialty == "neurology"
     assert metadata.sources[0].publisher == "Top Doctors (La redazione di Top Doctors)"
     assert (metadata.sources[0].url, metadata.sources[0].modified) == ("", None)
@@ -207,7 +238,7 @@ def test_plain_text_seed_keeps_the_prognosis_and_builds(
 
 
 @needs_seeds
-def test_cli_imports_both_seeds_and_check_finds_no_error(
+def test_cli_imports_both_seeds_and_check_reports_only_their_placeholders(
     make_workspace: Callable[..., Path],
 ) -> None:
     root = make_workspace()
@@ -230,6 +261,28 @@ def test_cli_imports_both_seeds_and_check_finds_no_error(
     assert result.exit_code == 0, result.output
     assert "Kept as ### sub-sections (no section key matches the heading):" in result.output
     assert "  Prognosi della malattia -> ### in what_it_is" in result.output
+    # `check` reports what only a person can fill in, in condition.yaml, and nothing else.
+    check = run_cli("check", "-C", root, "-c", "facial-nerve-hemispasm", "-c", "emispasmo-facciale")
+    assert check.exit_code == 1
+    problems = [line for line in check.stderr.splitlines() if "condition.yaml:" in line]
+    assert [line.split(": ")[0].split("/")[1] for line in problems if "warning:" not in line] == [
+        "emispasmo-facciale",
+        "emispasmo-facciale",
+        "facial-nerve-hemispasm",
+        "facial-nerve-hemispasm",
+    ]
+    fields = [re.sub(r".*condition\.yaml:\d+: (warning: )?(\w+): .*", r"\2", p) for p in problems]
+    assert fields == [
+        "last_reviewed",
+        "next_review",
+        "owner",
+        "specialty",
+        "last_reviewed",
+        "next_review",
+        "owner",
+    ]
+    for slug in ("facial-nerve-hemispasm", "emispasmo-facciale"):
+        review(root / "data" / slug)
     check = run_cli("check", "-C", root, "-c", "facial-nerve-hemispasm", "-c", "emispasmo-facciale")
     assert check.exit_code == 0, check.output
     assert check.stdout.splitlines()[-1].startswith("0 errors, ")
@@ -277,12 +330,9 @@ def test_wordpress_post_in_spanish(make_workspace: Callable[..., Path]) -> None:
     )
     assert "summary: >-\n  La migraña es un dolor de cabeza **intenso** que vuelve" in text
     assert "72\u00a0horas" in text
-    metadata, problems = load_metadata(
-        root / "data/migrana/condition.yaml", root=root, slug="migrana"
-    )
-    assert metadata is not None
-    # The only remark: the owner placeholder the importer leaves for a human.
-    assert [(p.field, p.severity) for p in problems] == [("owner", "warning")]
+    assert draft_values(root / "data/migrana") | TODO_VALUES == draft_values(root / "data/migrana")
+    metadata, problems = load_metadata(review(root / "data/migrana"), root=root, slug="migrana")
+    assert metadata is not None and problems == []
     assert (metadata.sources[0].publisher, metadata.sources[0].modified) == (
         "Clínica Ejemplo",
         datetime.date(2025, 3, 5),
@@ -328,7 +378,7 @@ def test_html_page_in_french_drops_the_chrome(make_workspace: Callable[..., Path
     )
     for unsafe in ("javascript", "onclick", "steal", "dataLayer", "iframe", "cookies"):
         assert unsafe not in text
-    metadata, _ = load_metadata(root / "data/sciatique/condition.yaml", root=root, slug="sciatique")
+    metadata, _ = load_metadata(review(root / "data/sciatique"), root=root, slug="sciatique")
     assert metadata is not None
     assert metadata.specialty == "rheumatology"
     assert (metadata.sources[0].url, metadata.sources[0].publisher) == (
@@ -362,7 +412,7 @@ def test_plain_text_in_german_with_bullets_and_numbers(make_workspace: Callable[
         "2. Schmerzmittel früh nehmen"
     )
     assert "summary: Migräne ist ein starker Kopfschmerz, der immer wieder kommt.\n" in text
-    metadata, _ = load_metadata(root / "data/migrane/condition.yaml", root=root, slug="migrane")
+    metadata, _ = load_metadata(review(root / "data/migrane"), root=root, slug="migrane")
     assert metadata is not None
     assert metadata.sources[0].publisher == "Gesundheitsportal Beispiel (Von der Redaktion)"
 
