@@ -365,14 +365,15 @@ def build(
     fingerprints = Fingerprinter(workspace, stylesheets=stylesheets(workspace))
     report = BuildReport(outcomes=[], problems=[], strict=strict)
 
+    shown = display_path(config.output_dir, config.root)
+
     def waiting() -> None:
-        shown = display_path(config.output_dir, config.root)
         logger.warning("waiting for another build of %s/ to finish…", shown)
 
     # One build at a time per output folder; the manifest is read once the
     # lock is held, so a build that waited adds to what the other recorded.
     with (
-        locked_folder(config.output_dir, on_wait=waiting),
+        locked_folder(config.output_dir, on_wait=waiting, shown=shown),
         Manifest.load(config.output_dir) as manifest,
     ):
         survey = _survey(

@@ -9,6 +9,8 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from .exceptions import LeafletsError
+
 #: The file in an output folder that builds lock while they write there.
 LOCK_NAME = ".leaflets.lock"
 
@@ -35,8 +37,10 @@ def atomic_write(path: Path, data: bytes) -> None:
 
 
 @contextlib.contextmanager
-def locked_folder(folder: Path, *, on_wait: Callable[[], None]) -> Iterator[None]:
+def locked_folder(folder: Path, *, on_wait: Callable[[], None], shown: str = "") -> Iterator[None]:
     """Hold an exclusive lock on *folder*, creating it; call *on_wait* once if it is taken.
+
+    *shown* is how messages name the folder (default: its path).
 
     The lock is an ``flock`` on a file inside the folder, so it is released
     when the holder exits in any way, ``kill -9`` included. The lock file is
@@ -47,8 +51,14 @@ def locked_folder(folder: Path, *, on_wait: Callable[[], None]) -> Iterator[None
     path = folder / LOCK_NAME
     waited = False
     while True:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as error:
+            reason = "it is a file" if folder.is_file() else error.strerror
+            raise LeafletsError(
+                f"{shown or folder}: cannot be used as the output folder ({reason})"
+            ) from None
         try:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -6,6 +6,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -623,3 +624,40 @@ def test_an_unwritable_manifest_is_one_error_and_the_pdfs_are_kept(workspace: Pa
     assert not list((workspace / "build").glob(".*.tmp"))
     for pdf in (workspace / "build").glob("*.pdf"):
         assert len(PdfReader(pdf).pages) >= 1
+
+
+def test_a_journal_that_cannot_be_written_loses_nothing(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The journal only insures against kills: a full disk there still records every output."""
+    replace_in(workspace / "leaflets.toml", "+39 02 0000 0000", "+39 02 1111 1111")
+    real_open = Path.open
+
+    def full_disk(self: Path, *args: object, **kwargs: object) -> object:
+        if self.name == JOURNAL_NAME and args[:1] == ("a",):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_open(self, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(Path, "open", full_disk)
+    report = build(open_workspace(workspace), jobs=1)
+    monkeypatch.setattr(Path, "open", real_open)
+    assert report.ok
+    assert statuses(report, "built") == ALL
+    recorded = json.loads((workspace / "build" / MANIFEST_NAME).read_text("utf-8"))["outputs"]
+    assert len(recorded) == 4
+    assert statuses(build(open_workspace(workspace), jobs=1), "unchanged") == ALL
+
+
+def test_an_output_folder_that_is_a_file_is_one_clear_error(workspace: Path) -> None:
+    (workspace / "out").write_text("not a folder", "utf-8")
+    config = workspace / "leaflets.toml"
+    for folder, reason in (("out", "it is a file"), ("out/pdf", "Not a directory")):
+        config.write_text(
+            re.sub(r'output_dir = ".*"', f'output_dir = "{folder}"', config.read_text("utf-8")),
+            "utf-8",
+        )
+        result = run_cli("build", "-C", workspace, "--jobs", "1")
+        assert result.exit_code == 1
+        assert "Traceback" not in result.output
+        assert result.stderr == f"Error: {folder}: cannot be used as the output folder ({reason})\n"
+    assert (workspace / "out").read_text("utf-8") == "not a folder"
