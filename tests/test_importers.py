@@ -879,3 +879,27 @@ def test_a_source_over_10_mb_is_refused(
     )
     assert result.exit_code == 1
     assert result.stderr == f"Error: <stdin>: {message}\n"
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "<div/>",  # HTML5 opens a <div> here: the slash means nothing.
+        "<!--><div><!-- x -->",  # An HTML5 comment ends at once; Python's at "-->".
+        "<![CDATA[><div>]]>",  # HTML5 ends this at the first ">"; Python at "]]>".
+        "<div><script><!--<script></script></div><script>--></script>",  # Escaped scripts.
+        "<div><textarea></div></textarea>",  # Raw text to HTML5, markup to Python.
+    ],
+)
+def test_markup_parsers_read_differently_cannot_nest_deep_unseen(
+    make_workspace: Callable[..., Path], tmp_path: Path, pattern: str
+) -> None:
+    # The sanitizer's HTML5 parser gets the tree the depth was measured on,
+    # written out again, so such tricks cannot nest 5,000 deep behind the count.
+    root = make_workspace()
+    source = tmp_path / "tricky.html"
+    source.write_text(nested(1).replace("</body>", pattern * 5_000 + "</body>"), "utf-8")
+    result, elapsed = import_timed(root, source)
+    assert elapsed < TIME_LIMIT
+    assert result.exit_code == 0, result.output
+    assert "a page nested very deep." in (root / "data/deep-page/en.md").read_text("utf-8")

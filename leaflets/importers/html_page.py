@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
 
 import nh3
 from bs4 import BeautifulSoup
-from bs4.element import NavigableString, Tag
+from bs4.element import NavigableString, PageElement, PreformattedString, Tag
 
 from ..exceptions import ImportSourceError
 from .limits import check_html_depth
@@ -171,8 +172,9 @@ def convert_fragment(
 ) -> tuple[list[Block], list[Removal]]:
     """Convert an article fragment (a CMS's rendered content, *field*) to Blocks."""
     check_html_depth(html, name=name, field=field)
-    removed = _code_removals(BeautifulSoup(html, "html.parser"))
-    soup = BeautifulSoup(sanitize(html), "html.parser")
+    raw = BeautifulSoup(html, "html.parser")
+    removed = _code_removals(raw)
+    soup = BeautifulSoup(sanitize(_reserialized(raw)), "html.parser")
     blocks = _convert(_find_article(_strip_chrome(soup, removed)), name=name, removed=removed)
     return blocks, removed
 
@@ -184,13 +186,12 @@ def parse_html_page(text: str, *, name: str) -> Page:
     removed = _code_removals(raw)
     meta = _metadata(raw)
     body = raw.find("body")
-    if isinstance(body, Tag):
-        body_html = body.decode_contents()
-    else:
+    if not isinstance(body, Tag):
         for tag in raw.find_all(("head", "title", "meta", "link", "base")):
             tag.decompose()
-        body_html = raw.decode()
-    soup = BeautifulSoup(sanitize(body_html), "html.parser")
+    soup = BeautifulSoup(
+        sanitize(_reserialized(body if isinstance(body, Tag) else raw)), "html.parser"
+    )
     article = _find_article(_strip_chrome(soup, removed))
     h1 = article.find("h1")
     title = plain_text(h1) if isinstance(h1, Tag) else ""
@@ -221,6 +222,34 @@ def parse_html_page(text: str, *, name: str) -> Page:
         modified=parse_date(meta.get("modified", "")),
         removed=removed,
     )
+
+
+def _reserialized(root: Tag) -> str:
+    """Return the contents of *root*, parsed by Python, written out again for the sanitizer.
+
+    The nesting depth was measured on what Python's HTML parser reads
+    (limits.py); the sanitizer's HTML5 parser must build its tree from the
+    same tags, or a page could nest deeper for it than measured. So it gets
+    this parser's tree written back, every element explicitly closed, less
+    what the two parsers may end in different places: comments, declarations
+    and the raw text of scripts and styles (all dropped by the sanitizer
+    anyway; they were counted for the report before).
+    """
+    return root.decode(iterator=_kept(root))
+
+
+def _kept(root: Tag) -> Iterator[PageElement]:
+    """Yield what lies in *root* but comments, declarations, scripts and styles."""
+    # Read, not removed: bs4 finds a node's place among its siblings by a
+    # linear search, so removing many would take quadratic time.
+    raw_text: Tag | None = None
+    for node in root.descendants:
+        if raw_text is not None and node.parent is raw_text:
+            continue  # A script's or style's text (Python's parser puts no tag there).
+        if isinstance(node, Tag) and node.name in ("script", "style"):
+            raw_text = node
+        elif not isinstance(node, PreformattedString):
+            yield node
 
 
 def _convert(article: Tag, *, name: str, removed: list[Removal]) -> list[Block]:

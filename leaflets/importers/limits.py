@@ -11,7 +11,10 @@ refused with one line naming it.
 The count follows the HTML5 rules where they shorten the stack (``<p>``
 closing the open ``<p>``, ``</div>`` closing what is left open inside it)
 and otherwise errs on the deep side, so that no page is measured shallower
-than the parser will build it.
+than the parser will build it. It reads the tags as Python's HTML parser
+does; the sanitizer then gets that parser's tree written out again, every
+element closed, without comments, scripts or styles (html_page._reserialized),
+so markup the two parsers would read differently cannot hide nesting.
 """
 
 from __future__ import annotations
@@ -203,7 +206,7 @@ class _DepthCounter(HTMLParser):
         return positions[-1] if positions else -1
 
     def handle_startendtag(self, tag: str, attrs: object) -> None:
-        pass  # <x/>: nothing stays open (HTML5 ignores the slash, but so does the depth).
+        pass  # <x/>: Python's parser closes it, and the sanitizer gets it closed.
 
     def handle_endtag(self, tag: str) -> None:
         open_at = self.positions.get(tag)
