@@ -3,10 +3,13 @@
 A fingerprint is a SHA-256 over:
 
 - the versions of leaflets and of the libraries that shape a PDF;
-- the configuration a leaflet shows (the clinic, the paper, the PDF variant);
+- the configuration a leaflet shows (the clinic, the paper, the PDF variant,
+  the configured print variants);
 - the stylesheet files the templates can link to, by name and path;
 - the job's name, its ``condition.yaml`` and ``<lang>.md``, the language's
   catalog, and the template with every template it extends, includes or imports;
+- its print variant (with the large-print size), and which configured
+  languages its condition has content in (the "also available in" notice);
 - every file WeasyPrint loaded for it (stylesheets, fonts, the logo, images),
   as recorded in the manifest when it was built.
 
@@ -26,8 +29,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from . import __version__
-from .config import TEMPLATES
-from .workspace import Workspace
+from .config import STANDARD, TEMPLATES
+from .workspace import Workspace, content_languages, is_inside
 
 #: The libraries whose version can change what a PDF looks like.
 RENDERING_PACKAGES = (
@@ -61,6 +64,9 @@ _STRING = re.compile(r""""([^"]*)"|'([^']*)'""")
 
 #: The digest of a file that does not exist.
 MISSING = "missing"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+#: The digest of a file whose real path is outside the workspace and the theme.
+OUTSIDE = "outside the workspace"
 
 
 def installed_versions(names: Iterable[str] = RENDERING_PACKAGES) -> dict[str, str]:
@@ -134,9 +140,14 @@ class Fingerprinter:
         self._parts: dict[str, bytes] = {}
         self._data: dict[tuple[str, str], JobInputs] = {}
         self._theme: dict[tuple[str, str], JobInputs] = {}
+        self._available: dict[str, bytes] = {}
         self._resources: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
         self._resource_parts: dict[tuple[tuple[str, str], ...], bytes] = {}
         self._template_dirs = workspace.search_path("templates")
+        self._trusted = workspace.trusted_roots()
+        self._trusted_names = {str(root) for root in self._trusted}
+        self._trusted_prefixes = tuple(os.path.join(str(root), "") for root in self._trusted)
+        self._folders: dict[str, bool] = {}
         self._locale_dirs = workspace.search_path("locales")
         config = workspace.config
         # Paths as the manifest writes them, so that a workspace can move.
@@ -150,9 +161,13 @@ class Fingerprinter:
             "paper": config.paper,
             "pdf_variant": config.pdf_variant,
             "locales": config.locales,
+            "variants": list(config.variants),
             "stylesheets": {name: self.display(str(path)) for name, path in stylesheets.items()},
         }
         self._shared = json.dumps(shared, sort_keys=True).encode()
+        self._languages = config.languages
+        # Only large print shows the size: changing it rebuilds nothing else.
+        self._large_print_size = config.large_print_size
 
     def display(self, path: str) -> str:
         """Return how *path* is written in the manifest: relative to the workspace if inside."""
@@ -165,24 +180,68 @@ class Fingerprinter:
         return shown if os.path.isabs(shown) else os.path.join(self.root, shown)
 
     def digest(self, path: str) -> str:
-        """Return the SHA-256 of *path*'s bytes, or a marker when it cannot be read."""
+        """Return the SHA-256 of *path*'s bytes, or a marker when it cannot be read.
+
+        A file whose real path (symlinks resolved) is outside the workspace
+        and the built-in theme is never read: a hostile manifest or symlink
+        must not make a build read /etc/shadow, even only to hash it.
+        """
         found = self._digests.get(path)
         if found is None:
-            try:
-                with open(path, "rb") as stream:
-                    found = hashlib.sha256(stream.read()).hexdigest()
-            except FileNotFoundError:
-                found = MISSING
-            except OSError as error:
-                found = f"unreadable ({error.strerror})"
-            self._digests[path] = found
+            found = self._digests[path] = self._hash(path)
         return found
 
-    def inputs(self, folder: str, lang: str, template: str) -> JobInputs:
+    def _hash(self, path: str) -> str:
+        folder = path.rpartition(os.sep)[0] or os.sep
+        trusted = self._folders.get(folder)
+        if trusted is None:
+            trusted = self._trusted_folder(folder)
+        if not trusted:
+            return MISSING if not os.path.lexists(path) else OUTSIDE
+        try:
+            # O_NOFOLLOW: a symlink is opened only once its target is known to be inside.
+            descriptor = os.open(path, os.O_RDONLY | _NOFOLLOW)
+        except FileNotFoundError:
+            return MISSING
+        except OSError as error:
+            if not (os.path.islink(path) and is_inside(path, self._trusted)):
+                return OUTSIDE if os.path.islink(path) else f"unreadable ({error.strerror})"
+            try:
+                descriptor = os.open(path, os.O_RDONLY)
+            except OSError as error:
+                return MISSING if isinstance(error, FileNotFoundError) else OUTSIDE
+        with open(descriptor, "rb") as stream:
+            try:
+                return hashlib.sha256(stream.read()).hexdigest()
+            except OSError as error:
+                return f"unreadable ({error.strerror})"
+
+    def _trusted_folder(self, folder: str) -> bool:
+        """Tell whether *folder* really is inside the workspace or the theme.
+
+        realpath() costs tens of microseconds a file, a no-op build's whole
+        budget over hundreds of files: walk down from the (real) roots
+        instead, one cached lstat per folder.
+        """
+        found = self._folders.get(folder)
+        if found is None:
+            parent = folder.rpartition(os.sep)[0] or os.sep
+            if folder in self._trusted_names:
+                found = True
+            elif parent != folder and any(folder.startswith(p) for p in self._trusted_prefixes):
+                found = self._trusted_folder(parent) and not os.path.islink(folder)
+            else:
+                found = is_inside(folder, self._trusted)
+            self._folders[folder] = found
+        return found
+
+    def inputs(self, folder: str, lang: str, template: str, variant: str = STANDARD) -> JobInputs:
         """Return the files found by name that shape one job, in a fixed order.
 
         They are its ``condition.yaml`` and ``<lang>.md`` in *folder*, the
-        catalog of *lang*, and the template with every template it uses.
+        catalog of *lang*, and the template with every template it uses;
+        the part also holds the print *variant* and the languages *folder*
+        has content in.
         """
         data = self._data.get((folder, lang))
         if data is None:
@@ -192,7 +251,14 @@ class Fingerprinter:
         if theme is None:
             found = (self._catalog(lang), *self._template_closure(TEMPLATES[template]["file"]))
             theme = self._theme[lang, template] = self._join(tuple(str(p) for p in found))
-        return JobInputs(data.paths + theme.paths, data.part + theme.part)
+        available = self._available.get(folder)
+        if available is None:
+            languages = ",".join(content_languages(folder, self._languages))
+            available = self._available[folder] = f"\0available\0{languages}".encode()
+        part = data.part + theme.part + available
+        if variant != STANDARD:
+            part += f"\0variant\0{variant}\0{self._large_print_size!r}".encode()
+        return JobInputs(data.paths + theme.paths, part)
 
     def fingerprint(
         self, name: str, inputs: JobInputs, resources: Iterable[tuple[str, str]]
@@ -261,6 +327,8 @@ class Fingerprinter:
                 )
                 continue
             paths.append(path)
+            if self.digest(str(path)) in (MISSING, OUTSIDE):
+                continue  # The build reports it; never read it.
             try:
                 source = path.read_bytes().decode("utf-8", errors="replace")
             except OSError:
