@@ -14,6 +14,7 @@ import click
 from . import __version__
 from .config import DEFAULTS, PAPER_SIZES, PDF_VARIANTS, TEMPLATES
 from .exceptions import LeafletsError, Problem
+from .review import STATUSES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -160,6 +161,11 @@ def _print_problems(problems: list[Problem]) -> None:
     help="Delete outputs of conditions, languages or templates that are gone.",
 )
 @click.option("--watch", is_flag=True, help="Keep running; rebuild after every change.")
+@click.option(
+    "--allow-overdue",
+    is_flag=True,
+    help="Build conditions past their review date, marking every page as overdue.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on one line.")
 @click.pass_context
@@ -178,6 +184,7 @@ def build(
     force: bool,
     clean: bool,
     watch: bool,
+    allow_overdue: bool,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -189,7 +196,8 @@ def build(
     output folder lists every output built. What is rebuilt is validated
     first; a broken condition or language skips only the leaflets it feeds,
     and files already built are never left half-written. --strict validates
-    all the data, up to date or not.
+    all the data, up to date or not. A condition past its next_review date
+    is not built unless --allow-overdue.
     """
     from .build import build as run_build
     from .progress import Progress, choose_mode
@@ -216,6 +224,7 @@ def build(
             jobs=jobs,
             on_start=progress.start,
             on_outcome=progress.outcome,
+            allow_overdue=allow_overdue,
         )
         progress.finish(report)
         return report
@@ -264,6 +273,40 @@ def check(
     warnings = len(problems) - errors
     click.echo(f"{errors} errors, {warnings} warnings")
     if errors or (strict and warnings):
+        sys.exit(1)
+
+
+@cli.command()
+@workspace_option
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+@handle_errors
+def review(workspace_path: Path | None, as_json: bool) -> None:
+    """List every condition by next review date, with its owner and status.
+
+    The status is "overdue" once next_review has passed, "due soon" within
+    [review] warn_days of it (default 60), otherwise "ok". Exits 1 when a
+    condition is overdue or its metadata is invalid.
+    """
+    import json
+
+    from .review import review_table
+
+    workspace = _workspace(workspace_path)
+    rows, problems = review_table(workspace)
+    _print_problems(problems)
+    if as_json:
+        click.echo(json.dumps([row.as_json() for row in rows], ensure_ascii=False, indent=2))
+    else:
+        width = max((len(row.condition) for row in rows), default=9)
+        click.echo(f"{'next review':<11}  {'status':<8}  {'condition':<{width}}  owner")
+        for row in rows:
+            click.echo(
+                f"{row.next_review.isoformat():<11}  {row.status:<8}  "
+                f"{row.condition:<{width}}  {row.owner}"
+            )
+        counts = {status: sum(1 for row in rows if row.status == status) for status in STATUSES}
+        click.echo(", ".join(f"{count} {status}" for status, count in counts.items()))
+    if problems or any(row.status == "overdue" for row in rows):
         sys.exit(1)
 
 

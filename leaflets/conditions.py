@@ -61,6 +61,8 @@ class Metadata:
     owner: str
     reviewer: str
     sources: tuple[Source, ...]
+    #: The line of next_review in condition.yaml, for review messages.
+    next_review_line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,8 @@ class Condition:
     metadata: Metadata | None = None
     contents: dict[str, Content] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    #: The problem saying the condition is overdue for review, if it is (see review.py).
+    overdue: Problem | None = None
 
     @property
     def errors(self) -> list[Problem]:
@@ -249,6 +253,7 @@ def load_metadata(path: Path, *, root: Path, slug: str) -> tuple[Metadata | None
         owner=owner,
         reviewer=reviewer,
         sources=tuple(sources),
+        next_review_line=data.line_of("next_review"),
     ), problems
 
 

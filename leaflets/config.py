@@ -38,10 +38,29 @@ DEFAULTS: dict[str, Any] = {
     "pdf_variant": "pdf/ua-1",
     "templates": list(TEMPLATES),
     "data_dir": "data",
+    # The language content is written in first; None means the first of languages.
+    "source_language": None,
 }
 
+#: The defaults of the [review] table.
+REVIEW_DEFAULTS: dict[str, Any] = {"warn_days": 60}
+
+#: Placeholders [clinic] online_url may contain.
+ONLINE_URL_FIELDS = {"condition", "lang"}
+
 FILENAME_FIELDS = {"condition", "lang", "template", "version"}
-_CLINIC_FIELDS = ("name", "department", "address", "phone", "email", "website", "logo")
+_CLINIC_FIELDS = (
+    "name",
+    "department",
+    "address",
+    "phone",
+    "email",
+    "website",
+    "logo",
+    "online_url",
+    "feedback",
+)
+_EMAIL_RE = re.compile(r"[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+")
 _REQUIRED_CLINIC_FIELDS = ("name",)
 
 
@@ -56,6 +75,16 @@ class Clinic:
     email: str = ""
     website: str = ""
     logo: Path | None = None
+    #: Where each leaflet is online: a URL pattern with {condition} and {lang}.
+    online_url: str = ""
+    #: Where patients send feedback: an email address or an https:// URL.
+    feedback: str = ""
+
+    def online_url_for(self, *, condition: str, lang: str) -> str:
+        """Return the URL of one leaflet online, or "" when there is none."""
+        if not self.online_url:
+            return ""
+        return self.online_url.format(condition=condition, lang=lang)
 
 
 @dataclass(frozen=True)
@@ -72,6 +101,10 @@ class Config:
     pdf_variant: str
     templates: tuple[str, ...]
     data_dir: Path
+    #: The language translations are made from (see translations.py).
+    source_language: str = "en"
+    #: How many days before next_review `check` starts to warn.
+    review_warn_days: int = REVIEW_DEFAULTS["warn_days"]
     raw_text: str = field(repr=False, default="")
 
     def output_name(self, *, condition: str, lang: str, template: str, version: str) -> str:
@@ -140,13 +173,13 @@ def load_config(root: Path, **overrides: Any) -> Config:
         problems.append(Problem(shown, find_line(text, table, key), f"{table}.{key}", message))
 
     for table in data:
-        if table not in ("clinic", "build"):
+        if table not in ("clinic", "build", "review"):
             problems.append(
                 Problem(
                     shown,
                     find_line(text, table, ""),
                     table,
-                    "unknown table (expected [clinic] and [build])",
+                    "unknown table (expected [clinic], [build] and [review])",
                 )
             )
 
@@ -182,6 +215,18 @@ def load_config(root: Path, **overrides: Any) -> Config:
             report("clinic", "logo", f"file {clinic_values['logo']!r} does not exist")
             logo = None
     clinic_values["logo"] = logo
+    if clinic_values.get("online_url"):
+        for message in _online_url_problems(clinic_values["online_url"]):
+            report("clinic", "online_url", message)
+            clinic_values["online_url"] = ""
+    if clinic_values.get("feedback"):
+        feedback = clinic_values["feedback"]
+        if not (_EMAIL_RE.fullmatch(feedback) or _is_web_url(feedback, https_only=True)):
+            report(
+                "clinic",
+                "feedback",
+                f"{_quote(feedback)} is neither an email address nor an https:// URL",
+            )
 
     build_data = data.get("build", {})
     if not isinstance(build_data, dict):
@@ -236,6 +281,28 @@ def load_config(root: Path, **overrides: Any) -> Config:
             report("build", key, "must be a folder path")
             options[key] = DEFAULTS[key]
 
+    source_language = options["source_language"]
+    if source_language is None:
+        source_language = languages[0] if languages else DEFAULTS["languages"][0]
+    elif why := validate_language(source_language):
+        report("build", "source_language", why)
+
+    review_data = data.get("review", {})
+    if not isinstance(review_data, dict):
+        problems.append(Problem(shown, find_line(text, "review", ""), "review", "must be a table"))
+        review_data = {}
+    for key in review_data:
+        if key not in REVIEW_DEFAULTS:
+            report("review", key, f"unknown key (expected one of: {', '.join(REVIEW_DEFAULTS)})")
+    warn_days = review_data.get("warn_days", REVIEW_DEFAULTS["warn_days"])
+    if isinstance(warn_days, bool) or not isinstance(warn_days, int) or not 0 <= warn_days <= 3660:
+        report(
+            "review",
+            "warn_days",
+            f"{warn_days!r} is not a number of days from 0 to 3660",
+        )
+        warn_days = REVIEW_DEFAULTS["warn_days"]
+
     if problems:
         raise ConfigError(problems=problems)
 
@@ -250,6 +317,8 @@ def load_config(root: Path, **overrides: Any) -> Config:
         pdf_variant=variant,
         templates=tuple(templates),
         data_dir=(root / options["data_dir"]).resolve(),
+        source_language=source_language,
+        review_warn_days=warn_days,
         raw_text=text,
     )
 
@@ -280,3 +349,34 @@ def _filename_problems(pattern: Any) -> list[str]:
     if "/" in pattern or "\\" in pattern:
         problems.append(f"{pattern!r} must be a file name, not a path")
     return problems
+
+
+def _quote(value: str) -> str:
+    """Quote a bad value for a message, cut to about 80 characters."""
+    return repr(value if len(value) <= 80 else value[:77] + "...")
+
+
+def _is_web_url(value: str, *, https_only: bool = False) -> bool:
+    schemes = ("https://",) if https_only else ("https://", "http://")
+    return (
+        value.startswith(schemes)
+        and len(value) > len("https://")
+        and not re.search(r"[\s<>\"']", value)
+    )
+
+
+def _online_url_problems(pattern: str) -> list[str]:
+    """Return why *pattern* cannot give each leaflet its own web address."""
+    if not _is_web_url(pattern):
+        return [f"{_quote(pattern)} must be a web address starting with https:// or http://"]
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None}
+    except ValueError as error:
+        return [f"{_quote(pattern)} is not a valid pattern ({error})"]
+    unknown = names - ONLINE_URL_FIELDS
+    if unknown:
+        return [
+            f"unknown placeholder {{{sorted(unknown)[0]}}} in {_quote(pattern)} "
+            f"(expected: {', '.join('{' + n + '}' for n in sorted(ONLINE_URL_FIELDS))})"
+        ]
+    return []

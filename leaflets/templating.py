@@ -35,6 +35,8 @@ class TemplateContext:
     style_urls: dict[str, str]
     logo_url: str
     generator: str
+    #: Short notices printed on every page, such as "Review overdue since …".
+    page_marks: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """Return the context as template variables (a shallow copy)."""
@@ -51,6 +53,7 @@ def make_context(
     content: Content,
     paper: str,
     style_urls: dict[str, str],
+    page_marks: tuple[str, ...] = (),
 ) -> TemplateContext:
     """Build the context for one leaflet, with sections in the fixed leaflet order."""
     return TemplateContext(
@@ -65,6 +68,7 @@ def make_context(
         style_urls=style_urls,
         logo_url=clinic.logo.as_uri() if clinic.logo else "",
         generator=f"leaflets {__version__}",
+        page_marks=page_marks,
     )
 
 
@@ -131,6 +135,12 @@ def compile_template(env: jinja2.Environment, name: str, *, root: Path) -> jinja
                 )
             ]
         ) from None
+
+
+def overdue_mark(env: jinja2.Environment, since: datetime.date, *, root: Path) -> Markup:
+    """Return "Review overdue since <date>" in the environment's language (``_marks.html``)."""
+    template = compile_template(env, "_marks.html", root=root)
+    return Markup(template.module.overdue_mark(since)).strip()  # type: ignore[attr-defined]
 
 
 def render(template: jinja2.Template, context: TemplateContext, *, root: Path) -> str:
