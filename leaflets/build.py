@@ -172,6 +172,7 @@ def load_project(
         root=root,
         languages=chosen_languages,
         only=tuple(conditions or ()),
+        source_language=config.source_language,
     )
     project = Project(
         workspace=workspace,

@@ -327,6 +327,7 @@ def list_command(
     """
     from .build import load_project, plan
     from .readability import measure, plain_text
+    from .translations import DRAFT, STALE
 
     workspace = _workspace(workspace_path)
     project = load_project(
@@ -345,7 +346,11 @@ def list_command(
         click.echo(line if not reason else f"{job.name:<{width}}  {status:<8} {reason}")
     for condition in project.conditions:
         for problem in condition.problems:
-            if not problem.is_error and problem.field and problem.field.startswith("sections."):
+            if problem.is_error:
+                continue
+            if (problem.field or "").startswith("sections.") or problem.message.startswith(
+                (STALE, DRAFT)
+            ):
                 click.echo(f"{condition.slug}: {problem}")
         for lang, content in sorted(condition.contents.items()):
             score = measure(plain_text(content), lang)
@@ -427,6 +432,40 @@ def i18n_compile(workspace_path: Path | None) -> None:
     workspace = _workspace(workspace_path)
     for path in compile_catalogs(_locales(workspace), root=workspace.root):
         click.echo(f"wrote    {path.relative_to(workspace.root)}")
+
+
+@i18n.command("mark-translated")
+@workspace_option
+@click.option("-c", "--condition", required=True, metavar="SLUG", help="The condition.")
+@click.option("-l", "--lang", required=True, metavar="CODE", help="The translated file's language.")
+@click.option(
+    "--from",
+    "source_lang",
+    required=True,
+    metavar="CODE",
+    help="The language it was translated from.",
+)
+@handle_errors
+def i18n_mark_translated(
+    workspace_path: Path | None, condition: str, lang: str, source_lang: str
+) -> None:
+    """Record that data/SLUG/CODE.md is a finished translation of the source as it is now.
+
+    Writes translated_from (the source language, the condition's version and
+    a SHA-256 of each source section) into the file's front matter, leaving
+    the rest of the file as it is. `check` and `list` then warn when the
+    source changes, naming the sections that changed.
+    """
+    from .exceptions import display_path
+    from .translations import mark_translated
+
+    workspace = _workspace(workspace_path)
+    marked = mark_translated(workspace, condition=condition, lang=lang, source_lang=source_lang)
+    root = workspace.root
+    click.echo(
+        f"marked   {display_path(marked.path, root)} as translated from "
+        f"{marked.source.name} version {marked.version} ({marked.parts} parts hashed)"
+    )
 
 
 @cli.command("import")
