@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "data_dir": "data",
     # The language content is written in first; None means the first of languages.
     "source_language": None,
+    "locales": {},
 }
 
 #: The defaults of the [review] table.
@@ -105,7 +106,14 @@ class Config:
     source_language: str = "en"
     #: How many days before next_review `check` starts to warn.
     review_warn_days: int = REVIEW_DEFAULTS["warn_days"]
+    #: The Babel locale that formats dates for a language, where it is not the
+    #: language itself (``{"en": "en_GB"}``: "20 November 2026").
+    locales: dict[str, str] = field(default_factory=dict)
     raw_text: str = field(repr=False, default="")
+
+    def locale_for(self, lang: str) -> str:
+        """Return the Babel locale that formats dates and numbers for *lang*."""
+        return self.locales.get(lang, lang)
 
     def output_name(self, *, condition: str, lang: str, template: str, version: str) -> str:
         """Return the output file name for one leaflet."""
@@ -276,6 +284,24 @@ def load_config(root: Path, **overrides: Any) -> Config:
         for message in _filename_problems(filename)
     )
 
+    locales = options["locales"]
+    if not isinstance(locales, dict):
+        report("build", "locales", 'must be a table like { en = "en_GB" }')
+        locales = {}
+    for lang, locale in locales.items():
+        if lang not in languages:
+            report(
+                "build",
+                "locales",
+                f"{lang!r} is not one of the languages ({', '.join(map(str, languages))})",
+            )
+        elif why := validate_language(locale):
+            report("build", "locales", f"{lang}: {why}")
+        elif locale.split("_")[0] != lang.split("_")[0]:
+            report(
+                "build", "locales", f"{lang}: {locale!r} is not a locale of the language {lang!r}"
+            )
+
     for key in ("output_dir", "data_dir"):
         if not isinstance(options[key], str) or not options[key].strip():
             report("build", key, "must be a folder path")
@@ -319,6 +345,7 @@ def load_config(root: Path, **overrides: Any) -> Config:
         data_dir=(root / options["data_dir"]).resolve(),
         source_language=source_language,
         review_warn_days=warn_days,
+        locales=dict(locales),
         raw_text=text,
     )
 

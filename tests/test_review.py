@@ -173,7 +173,7 @@ def test_allow_overdue_marks_every_page(make_workspace: Callable[..., Path]) -> 
         "the content is overdue for review"
     ]
     marks = {
-        "en": "Review overdue since January 10, 2026",
+        "en": "Review overdue since 10 January 2026",
         "it": "Revisione scaduta dal 10 gennaio 2026",
     }
     for lang, mark in marks.items():
@@ -202,7 +202,7 @@ def test_an_up_to_date_output_becomes_overdue(make_workspace: Callable[..., Path
     )
     assert {outcome.status for outcome in marked.outcomes} == {"built"}
     page = pdf_pages(root / "build" / "hemifacial-spasm.en.handout.pdf")[0]
-    assert "Review overdue since January 10, 2026" in page
+    assert "Review overdue since 10 January 2026" in page
 
 
 def test_review_command_lists_by_date(make_workspace: Callable[..., Path]) -> None:
