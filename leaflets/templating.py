@@ -18,6 +18,7 @@ from .conditions import SECTION_KEYS, Content, Metadata, Section
 from .config import PAPER_SIZES, Clinic
 from .exceptions import Problem, TemplateError, display_path
 from .i18n import LoadedCatalog, long_date
+from .qr import qr_svg
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,10 @@ class TemplateContext:
     generator: str
     #: Short notices printed on every page, such as "Review overdue since …".
     page_marks: tuple[str, ...] = ()
+    #: This leaflet's address online ([clinic] online_url filled in), or "".
+    online_url: str = ""
+    #: Where patients send feedback: a mailto: or https: link, or "".
+    feedback_href: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """Return the context as template variables (a shallow copy)."""
@@ -69,6 +74,12 @@ def make_context(
         logo_url=clinic.logo.as_uri() if clinic.logo else "",
         generator=f"leaflets {__version__}",
         page_marks=page_marks,
+        online_url=clinic.online_url_for(condition=condition.slug, lang=lang),
+        feedback_href=(
+            clinic.feedback
+            if clinic.feedback.startswith("https://") or not clinic.feedback
+            else f"mailto:{clinic.feedback}"
+        ),
     )
 
 
@@ -113,6 +124,7 @@ def make_environment(
     env.install_gettext_translations(catalog.translations, newstyle=True)  # type: ignore[attr-defined]
     env.filters["long_date"] = partial(_long_date_filter, lang=date_locale or catalog.lang)
     env.filters["css_string"] = css_string
+    env.filters["qr_svg"] = qr_svg
     return env
 
 
