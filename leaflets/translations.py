@@ -275,7 +275,12 @@ def mark_translated(workspace: Workspace, *, condition: str, lang: str, source_l
     if lang == source_lang:
         raise DataError(f"a file cannot be translated from its own language ({lang!r})")
     folder = config.data_dir / condition
-    if not folder.is_dir() or condition.startswith((".", "_")):
+    # A slug, never a path: nothing outside the data folder is written.
+    if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", condition):
+        raise DataError(
+            f"{condition[:80]!r} is not a condition name (a lowercase slug like 'hemifacial-spasm')"
+        )
+    if not folder.is_dir():
         raise DataError(f"{display_path(folder, root)}: no such condition")
     path = folder / f"{lang}.md"
     source_path = folder / f"{source_lang}.md"

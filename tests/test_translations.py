@@ -209,6 +209,12 @@ def test_cli_mark_translated_and_list(make_workspace: Callable[..., Path]) -> No
     assert result.exit_code == 1
     assert result.output == "Error: data/nope: no such condition\n"
     result = run_cli(
+        "i18n", "mark-translated", "-C", root, "-c", "../../etc", "-l", "it", "--from", "en"
+    )
+    assert result.output == (
+        "Error: '../../etc' is not a condition name (a lowercase slug like 'hemifacial-spasm')\n"
+    )
+    result = run_cli(
         "i18n", "mark-translated", "-C", root, "-c", "hemifacial-spasm", "-l", "it", "--from", "it"
     )
     assert result.output == "Error: a file cannot be translated from its own language ('it')\n"
