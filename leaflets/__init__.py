@@ -25,6 +25,8 @@ _EXPORTS = {
     "check": "build",
     "BuildReport": "build",
     "import_page": "importers",
+    "review_table": "review",
+    "mark_translated": "translations",
     "LeafletsError": "exceptions",
     "ConfigError": "exceptions",
     "DataError": "exceptions",

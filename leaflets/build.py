@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import calendar
 import contextlib
+import datetime
 import itertools
 import logging
 import os
@@ -93,6 +94,9 @@ class Project:
     broken_templates: dict[str, str] = field(default_factory=dict)
     #: Build conditions with TODO placeholders, marked as drafts on every page.
     allow_drafts: bool = False
+    #: The day review dates are compared with, and whether overdue content may be built.
+    today: datetime.date = field(default_factory=datetime.date.today)
+    allow_overdue: bool = False
 
     @property
     def errors(self) -> list[Problem]:
@@ -175,6 +179,8 @@ def load_project(
     conditions: Iterable[str] | None = None,
     languages: Iterable[str] | None = None,
     templates: Iterable[str] | None = None,
+    today: datetime.date | None = None,
+    allow_overdue: bool = False,
     variants: Iterable[str] | None = None,
     allow_drafts: bool = False,
     allow_untranslated: bool = False,
@@ -184,10 +190,14 @@ def load_project(
     *allow_drafts* lets conditions with TODO placeholders be built (marked as
     drafts); *allow_untranslated* lets a language whose catalog lacks
     translations be built (with English template text).
+
+    Review dates are compared with *today* (default: the date now); overdue
+    content is an error unless *allow_overdue*.
     """
     # Imported here: a build with nothing to do never needs them.
     from .conditions import load_conditions
     from .i18n import load_catalog, message_ids
+    from .review import add_review_problems, resolve_today
     from .templating import compile_template, make_environment
 
     config = workspace.config
@@ -199,6 +209,7 @@ def load_project(
         root=root,
         languages=chosen_languages,
         only=tuple(conditions or ()),
+        source_language=config.source_language,
     )
     project = Project(
         workspace=workspace,
@@ -208,6 +219,15 @@ def load_project(
         variants=select_variants(workspace, variants),
         problems=problems,
         allow_drafts=allow_drafts,
+        today=resolve_today(today),
+        allow_overdue=allow_overdue,
+    )
+    add_review_problems(
+        loaded,
+        root=root,
+        today=project.today,
+        warn_days=config.review_warn_days,
+        allow_overdue=allow_overdue,
     )
     template_dirs = workspace.search_path("templates")
     expected = message_ids(template_dirs, trusted=workspace.trusted_roots())
@@ -301,7 +321,10 @@ def _blocker(
     """Return the status and reason of one job that cannot be built, or None."""
     root = project.workspace.root
     found = _errors_for(condition, lang, root)
-    errors = [problem for problem in found if not problem.draft]
+    errors = [
+        problem for problem in found if not problem.draft and problem is not condition.overdue
+    ]
+    found = [problem for problem in found if problem.draft]
     if errors:
         first = errors[0]
         more = len(errors) - 1
@@ -320,6 +343,8 @@ def _blocker(
             f"(first: {found[0].path}:{found[0].line}: {found[0].field}); "
             "`build --allow-drafts` prints it marked as a draft"
         )
+    if condition.overdue is not None and not project.allow_overdue:
+        return "failed", str(condition.overdue)
     return None
 
 
@@ -347,11 +372,30 @@ def _no_content(folder: Path, lang: str, root: Path) -> str:
     return f"no content in {lang!r} ({display_path(folder / f'{lang}.md', root)})"
 
 
-def check(workspace: Workspace, **selection: Iterable[str] | None) -> list[Problem]:
-    """Validate data, templates and catalogs without rendering; return every problem."""
+def check(
+    workspace: Workspace,
+    *,
+    conditions: Iterable[str] | None = None,
+    languages: Iterable[str] | None = None,
+    templates: Iterable[str] | None = None,
+    variants: Iterable[str] | None = None,
+    today: datetime.date | None = None,
+) -> list[Problem]:
+    """Validate data, templates and catalogs without rendering; return every problem.
+
+    Review dates are compared with *today* (default: the date now).
+    """
     # Drafts are reported as errors, and their HTML is filled all the same
     # (allow_drafts) so that a template error shows before anyone prints one.
-    project = load_project(workspace, allow_drafts=True, **selection)  # type: ignore[arg-type]
+    project = load_project(
+        workspace,
+        allow_drafts=True,
+        conditions=conditions,
+        languages=languages,
+        templates=templates,
+        variants=variants,
+        today=today,
+    )
     jobs, _ = plan(project)
     problems = project.all_problems()
     # Render the HTML of every job (cheap, no PDF) to catch template errors
@@ -376,15 +420,20 @@ def stylesheets(workspace: Workspace) -> dict[str, Path]:
 def render_html(project: Project, job: Job) -> str:
     """Fill the template of *job* with its condition's content."""
     from .i18n import language_name, text_direction
-    from .templating import OtherLanguage, make_context, page_mark, render
+    from .templating import OtherLanguage, make_context, overdue_mark, page_mark, render
 
     workspace = project.workspace
     config = workspace.config
     condition = next(c for c in project.conditions if c.slug == job.condition)
     assert condition.metadata is not None
-    marks = []
+    marks: list[str] = []
+    if condition.overdue is not None and condition.metadata.next_review is not None:
+        # Only reached with allow_overdue: otherwise plan() blocks the job.
+        since = condition.metadata.next_review
+        marks.append(overdue_mark(project.environments[job.lang], since, root=config.root))
     if condition.placeholders:
-        marks.append(page_mark(project.environments[job.lang], "draft"))
+        # Only reached with allow_drafts: otherwise plan() skips the job.
+        marks.append(page_mark(project.environments[job.lang], "draft", root=config.root))
     context = make_context(
         lang=job.lang,
         text_dir=text_direction(job.lang),
@@ -442,6 +491,8 @@ def build(
     allow_untranslated: bool = False,
     on_start: Callable[[int], None] | None = None,
     on_outcome: Callable[[Outcome], None] | None = None,
+    today: datetime.date | None = None,
+    allow_overdue: bool = False,
 ) -> BuildReport:
     """Build the selected leaflets that are out of date; invalid inputs skip only their outputs.
 
@@ -455,12 +506,18 @@ def build(
     catalog lacks translations. *strict* also validates the
     data of up-to-date outputs, and fails on any warning. *on_start* is
     called with the number of PDFs to render, *on_outcome* with each outcome.
+    A condition whose next_review date is before *today* (default: the date
+    now) is not built, unless *allow_overdue*: then every page of its PDFs
+    says since when its review is overdue.
 
     Worker processes start as multiprocessing's forkserver starts them, so a
     script calling build() with more than one job must guard its entry point
     with ``if __name__ == "__main__":``.
     """
+    from .review import resolve_today
+
     started = time.perf_counter()
+    today = resolve_today(today)
     config = workspace.config
     chosen_languages = _select("language", languages, config.languages)
     chosen_templates = _select("template", templates, config.templates)
@@ -490,6 +547,7 @@ def build(
             templates=chosen_templates,
             variants=chosen_variants,
             force=force,
+            today=today,
         )
         if strict:
             # Validate everything selected, not only what is out of date.
@@ -516,6 +574,8 @@ def build(
             full=strict or not config.data_dir.is_dir(),
             allow_drafts=allow_drafts,
             allow_untranslated=allow_untranslated,
+            today=today,
+            allow_overdue=allow_overdue,
         )
         if project is not None:
             report.problems = project.all_problems()
@@ -594,6 +654,7 @@ def _survey(
     templates: tuple[str, ...],
     variants: tuple[str, ...],
     force: bool,
+    today: datetime.date,
 ) -> _Survey:
     """Sort the selected jobs into up to date, out of date, and without content."""
     config = workspace.config
@@ -617,7 +678,7 @@ def _survey(
                 entry = None
                 if not force:
                     entry = _up_to_date(
-                        workspace, fingerprints, recorded.get(name, []), name, inputs
+                        workspace, fingerprints, recorded.get(name, []), name, inputs, today
                     )
                 if entry is None:
                     survey.stale[name] = (slug, lang, template, variant)
@@ -646,11 +707,16 @@ def _up_to_date(
     entries: list[Entry],
     name: str,
     inputs: JobInputs,
+    today: datetime.date,
 ) -> Entry | None:
     """Return the manifest entry that proves job *name* up to date, if one does."""
     config = workspace.config
     output_dir = str(config.output_dir)
     for entry in entries:
+        if entry.next_review and entry.next_review < today.isoformat():
+            # Overdue now: it must be blocked, or rebuilt with the overdue mark.
+            logger.debug("%s: out of date: overdue for review", name)
+            continue
         expected = config.output_name(
             condition=entry.condition,
             lang=entry.lang,
@@ -687,6 +753,8 @@ def _load_and_plan(
     full: bool,
     allow_drafts: bool = False,
     allow_untranslated: bool = False,
+    today: datetime.date,
+    allow_overdue: bool,
 ) -> tuple[list[Job], list[Outcome], Project | None]:
     """Load what the out-of-date jobs need; return the jobs to render and those blocked."""
     config = workspace.config
@@ -730,6 +798,8 @@ def _load_and_plan(
         conditions=None if full and not wanted else sorted(loaded),
         languages=[lang for lang in languages if lang in needed_languages] or languages,
         templates=[name for name in templates if name in needed_templates] or templates,
+        today=today,
+        allow_overdue=allow_overdue,
         variants=[name for name in variants if name in needed_variants] or variants,
         allow_drafts=allow_drafts,
         allow_untranslated=allow_untranslated,
@@ -774,6 +844,11 @@ def _render(
         condition.slug: condition.metadata.version
         for condition in project.conditions
         if condition.metadata
+    }
+    reviews = {
+        condition.slug: condition.metadata.next_review.isoformat()
+        for condition in project.conditions
+        if condition.metadata and condition.metadata.next_review
     }
     # Fonts subset by fontTools carry this date, from the data, never the clock
     # (a draft whose review date is a placeholder gets 0, 1970-01-01).
@@ -825,6 +900,7 @@ def _render(
             survey=survey,
             version=versions.get(job.condition, ""),
             draft=drafts.get(job.condition, 0),
+            next_review=reviews.get(job.condition, ""),
         )
         report.outcomes.append(outcome)
         notify(outcome)
@@ -848,6 +924,7 @@ def _record(
     fingerprints: Fingerprinter,
     survey: _Survey,
     version: str,
+    next_review: str,
     draft: int = 0,
 ) -> Outcome:
     """Turn a worker's result into an outcome, and record a built PDF in the manifest.
@@ -891,6 +968,7 @@ def _record(
             warnings=tuple(warnings),
             inputs=tuple(fingerprints.display(path) for path in inputs.paths),
             resources=tuple(sorted(resources)),
+            next_review=next_review,
             variant=job.variant,
         )
     )

@@ -14,6 +14,7 @@ import click
 from . import __version__
 from .config import DEFAULTS, PAPER_SIZES, PDF_VARIANTS, TEMPLATES, VARIANTS
 from .exceptions import LeafletsError, Problem
+from .review import STATUSES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -192,6 +193,11 @@ def _print_problems(problems: list[Problem]) -> None:
     help="Build languages whose catalog lacks translations (English template text).",
 )
 @click.option("--watch", is_flag=True, help="Keep running; rebuild after every change.")
+@click.option(
+    "--allow-overdue",
+    is_flag=True,
+    help="Build conditions past their review date, marking every page as overdue.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on one line.")
 @click.pass_context
@@ -213,6 +219,7 @@ def build(
     allow_drafts: bool,
     allow_untranslated: bool,
     watch: bool,
+    allow_overdue: bool,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -224,7 +231,8 @@ def build(
     output folder lists every output built. What is rebuilt is validated
     first; a broken condition or language skips only the leaflets it feeds,
     and files already built are never left half-written. --strict validates
-    all the data, up to date or not.
+    all the data, up to date or not. A condition past its next_review date
+    is not built unless --allow-overdue.
 
     A condition with TODO placeholders is a draft: it is skipped (and the
     build fails only if nothing else was built), unless --allow-drafts,
@@ -258,6 +266,7 @@ def build(
             allow_untranslated=allow_untranslated,
             on_start=progress.start,
             on_outcome=progress.outcome,
+            allow_overdue=allow_overdue,
         )
         progress.finish(report)
         return report
@@ -317,6 +326,40 @@ def check(
         sys.exit(1)
 
 
+@cli.command()
+@workspace_option
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+@handle_errors
+def review(workspace_path: Path | None, as_json: bool) -> None:
+    """List every condition by next review date, with its owner and status.
+
+    The status is "overdue" once next_review has passed, "due soon" within
+    [review] warn_days of it (default 60), otherwise "ok". Exits 1 when a
+    condition is overdue or its metadata is invalid.
+    """
+    import json
+
+    from .review import review_table
+
+    workspace = _workspace(workspace_path)
+    rows, problems = review_table(workspace)
+    _print_problems(problems)
+    if as_json:
+        click.echo(json.dumps([row.as_json() for row in rows], ensure_ascii=False, indent=2))
+    else:
+        width = max((len(row.condition) for row in rows), default=9)
+        click.echo(f"{'next review':<11}  {'status':<8}  {'condition':<{width}}  owner")
+        for row in rows:
+            click.echo(
+                f"{row.next_review.isoformat():<11}  {row.status:<8}  "
+                f"{row.condition:<{width}}  {row.owner}"
+            )
+        counts = {status: sum(1 for row in rows if row.status == status) for status in STATUSES}
+        click.echo(", ".join(f"{count} {status}" for status, count in counts.items()))
+    if problems or any(row.status == "overdue" for row in rows):
+        sys.exit(1)
+
+
 @cli.command("list")
 @workspace_option
 @with_selection
@@ -336,6 +379,7 @@ def list_command(
     from .build import load_project, plan
     from .progress import plural
     from .readability import measure, plain_text
+    from .translations import DRAFT, STALE
 
     workspace = _workspace(workspace_path)
     project = load_project(
@@ -370,7 +414,11 @@ def list_command(
         click.echo(line if not reason else f"{job.name:<{width}}  {status:<8} {reason}")
     for condition in project.conditions:
         for problem in condition.problems:
-            if not problem.is_error and problem.field and problem.field.startswith("sections."):
+            if problem.is_error:
+                continue
+            if (problem.field or "").startswith("sections.") or problem.message.startswith(
+                (STALE, DRAFT)
+            ):
                 click.echo(f"{condition.slug}: {problem}")
         for lang, content in sorted(condition.contents.items()):
             score = measure(plain_text(content), lang)
@@ -465,6 +513,40 @@ def i18n_compile(workspace_path: Path | None) -> None:
     workspace = _workspace(workspace_path)
     for path in compile_catalogs(_locales(workspace), root=workspace.root):
         click.echo(f"wrote    {path.relative_to(workspace.root)}")
+
+
+@i18n.command("mark-translated")
+@workspace_option
+@click.option("-c", "--condition", required=True, metavar="SLUG", help="The condition.")
+@click.option("-l", "--lang", required=True, metavar="CODE", help="The translated file's language.")
+@click.option(
+    "--from",
+    "source_lang",
+    required=True,
+    metavar="CODE",
+    help="The language it was translated from.",
+)
+@handle_errors
+def i18n_mark_translated(
+    workspace_path: Path | None, condition: str, lang: str, source_lang: str
+) -> None:
+    """Record that data/SLUG/CODE.md is a finished translation of the source as it is now.
+
+    Writes translated_from (the source language, the condition's version and
+    a SHA-256 of each source section) into the file's front matter, leaving
+    the rest of the file as it is. `check` and `list` then warn when the
+    source changes, naming the sections that changed.
+    """
+    from .exceptions import display_path
+    from .translations import mark_translated
+
+    workspace = _workspace(workspace_path)
+    marked = mark_translated(workspace, condition=condition, lang=lang, source_lang=source_lang)
+    root = workspace.root
+    click.echo(
+        f"marked   {display_path(marked.path, root)} as translated from "
+        f"{marked.source.name} version {marked.version} ({marked.parts} parts hashed)"
+    )
 
 
 @cli.command()

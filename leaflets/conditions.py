@@ -7,11 +7,11 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
-from . import markdown
+from . import markdown, translations
 from .config import unsafe_name, unsafe_url, validate_language
 from .exceptions import QUOTE_LIMIT, Problem, display_path, quote
 from .workspace import is_inside
@@ -23,6 +23,9 @@ from .yaml_loader import (
     load_yaml,
     too_big,
 )
+
+if TYPE_CHECKING:
+    from .translations import TranslatedFrom
 
 METADATA_NAME = "condition.yaml"
 
@@ -74,6 +77,8 @@ class Metadata:
     owner: str
     reviewer: str
     sources: tuple[Source, ...]
+    #: The line of next_review in condition.yaml, for review messages.
+    next_review_line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,10 @@ class Content:
     key_points: tuple[Markup, ...]
     next_steps: tuple[Markup, ...]
     sections: dict[str, Section]
+    #: The SHA-256 of each part of the source text (see translations.py).
+    hashes: dict[str, str] = field(default_factory=dict)
+    #: What this file records it was translated from, if anything.
+    translated_from: TranslatedFrom | None = None
 
 
 @dataclass
@@ -107,6 +116,8 @@ class Condition:
     metadata: Metadata | None = None
     contents: dict[str, Content] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    #: The problem saying the condition is overdue for review, if it is (see review.py).
+    overdue: Problem | None = None
 
     @property
     def errors(self) -> list[Problem]:
@@ -241,7 +252,7 @@ _METADATA_KEYS = (
     "sources",
 )
 _SOURCE_KEYS = ("title", "url", "publisher", "language", "modified", "imported")
-_CONTENT_KEYS = ("title", "summary", "key_points", "next_steps")
+_CONTENT_KEYS = ("title", "summary", "key_points", "next_steps", "translated_from")
 
 
 def load_metadata(path: Path, *, root: Path, slug: str) -> tuple[Metadata | None, list[Problem]]:
@@ -288,6 +299,7 @@ def load_metadata(path: Path, *, root: Path, slug: str) -> tuple[Metadata | None
         owner=owner,
         reviewer=reviewer,
         sources=tuple(sources),
+        next_review_line=data.line_of("next_review"),
     ), problems
 
 
@@ -368,7 +380,18 @@ def load_content(path: Path, *, root: Path, lang: str) -> tuple[Content | None, 
         inline(f"next_steps[{index}]", value, line)
         for index, (value, line) in enumerate(fields.text_list("next_steps"))
     )
+    translated_from = None
+    if "translated_from" in data:
+        translated_from = translations.parse_translated_from(
+            data["translated_from"], path=shown, own_lang=lang, problems=problems
+        )
+    hashes = {
+        key: digest
+        for key in translations.FRONT_MATTER_PARTS
+        if (digest := translations.value_hash(data.get(key))) is not None
+    }
     body_first_line = text.count("\n", 0, match.end()) + 1
+    raw: dict[str, str] = {}
     sections = _load_sections(
         text[match.end() :],
         shown=shown,
@@ -376,7 +399,9 @@ def load_content(path: Path, *, root: Path, lang: str) -> tuple[Content | None, 
         base_dir=base_dir,
         root=root,
         problems=problems,
+        raw=raw,
     )
+    hashes.update((key, translations.text_hash(raw[key])) for key in SECTION_KEYS if key in raw)
     if any(problem.is_error and not problem.draft for problem in problems):
         return None, problems
     return Content(
@@ -387,6 +412,8 @@ def load_content(path: Path, *, root: Path, lang: str) -> tuple[Content | None, 
         key_points=key_points,
         next_steps=next_steps,
         sections=sections,
+        hashes=hashes,
+        translated_from=translated_from,
     ), problems
 
 
@@ -398,8 +425,12 @@ def _load_sections(
     base_dir: Path,
     root: Path,
     problems: list[Problem],
+    raw: dict[str, str],
 ) -> dict[str, Section]:
-    """Split the body at ``## key`` lines and render each section's Markdown."""
+    """Split the body at ``## key`` lines and render each section's Markdown.
+
+    *raw* receives each section's Markdown source, by key.
+    """
     chunks: list[tuple[str, int, list[str]]] = []
     preamble: list[tuple[int, str]] = []
     for number, text in enumerate(body.splitlines(), start=first_line):
@@ -444,6 +475,7 @@ def _load_sections(
             )
             continue
         source = "\n".join(lines)
+        raw[key] = source
         if not source.strip():
             problems.append(Problem(shown, line, field_name, "section is empty"))
             continue
@@ -498,8 +530,15 @@ def _read_text(path: Path, shown: str, *, root: Path) -> tuple[str, Problem | No
         return "", Problem(shown, None, None, f"cannot be read ({error.strerror})")
 
 
-def load_condition(folder: Path, *, root: Path, languages: tuple[str, ...]) -> Condition:
-    """Load one condition folder; problems are recorded on the result, never raised."""
+def load_condition(
+    folder: Path, *, root: Path, languages: tuple[str, ...], source_language: str = ""
+) -> Condition:
+    """Load one condition folder; problems are recorded on the result, never raised.
+
+    Content files are checked against what they were translated from;
+    *source_language* (default: the first of *languages*) is the one
+    written first, which needs no ``translated_from``.
+    """
     condition = Condition(slug=folder.name, folder=folder)
     shown_folder = display_path(folder, root)
     if not _SLUG_RE.fullmatch(folder.name):
@@ -543,6 +582,13 @@ def load_condition(folder: Path, *, root: Path, languages: tuple[str, ...]) -> C
         if content is not None:
             condition.contents[lang] = content
     _compare_languages(condition, root=root, languages=languages)
+    condition.problems.extend(
+        translations.translation_problems(
+            condition,
+            root=root,
+            source_language=source_language or (languages[0] if languages else "en"),
+        )
+    )
     _check_readability(condition, root=root)
     return condition
 
@@ -601,6 +647,7 @@ def load_conditions(
     root: Path,
     languages: tuple[str, ...],
     only: tuple[str, ...] = (),
+    source_language: str = "",
 ) -> tuple[list[Condition], list[Problem]]:
     """Load every condition folder under *data_dir* (or only those named)."""
     if not data_dir.is_dir():
@@ -619,4 +666,7 @@ def load_conditions(
             if name not in names
         ]
         folders = [folder for folder in folders if folder.name in only]
-    return [load_condition(folder, root=root, languages=languages) for folder in folders], problems
+    return [
+        load_condition(folder, root=root, languages=languages, source_language=source_language)
+        for folder in folders
+    ], problems

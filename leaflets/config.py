@@ -65,13 +65,32 @@ DEFAULTS: dict[str, Any] = {
     "pdf_variant": "pdf/ua-1",
     "templates": list(TEMPLATES),
     "data_dir": "data",
+    # The language content is written in first; None means the first of languages.
+    "source_language": None,
     "locales": {},
     "variants": [STANDARD],
     "large_print_size": LARGE_PRINT_SIZES[0],
 }
 
+#: The defaults of the [review] table.
+REVIEW_DEFAULTS: dict[str, Any] = {"warn_days": 60}
+
+#: Placeholders [clinic] online_url may contain.
+ONLINE_URL_FIELDS = {"condition", "lang"}
+
 FILENAME_FIELDS = {"condition", "lang", "template", "version", "variant"}
-_CLINIC_FIELDS = ("name", "department", "address", "phone", "email", "website", "logo")
+_CLINIC_FIELDS = (
+    "name",
+    "department",
+    "address",
+    "phone",
+    "email",
+    "website",
+    "logo",
+    "online_url",
+    "feedback",
+)
+_EMAIL_RE = re.compile(r"[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+")
 _REQUIRED_CLINIC_FIELDS = ("name",)
 
 
@@ -86,6 +105,16 @@ class Clinic:
     email: str = ""
     website: str = ""
     logo: Path | None = None
+    #: Where each leaflet is online: a URL pattern with {condition} and {lang}.
+    online_url: str = ""
+    #: Where patients send feedback: an email address or an https:// URL.
+    feedback: str = ""
+
+    def online_url_for(self, *, condition: str, lang: str) -> str:
+        """Return the URL of one leaflet online, or "" when there is none."""
+        if not self.online_url:
+            return ""
+        return self.online_url.format(condition=condition, lang=lang)
 
 
 @dataclass(frozen=True)
@@ -102,6 +131,10 @@ class Config:
     pdf_variant: str
     templates: tuple[str, ...]
     data_dir: Path
+    #: The language translations are made from (see translations.py).
+    source_language: str = "en"
+    #: How many days before next_review `check` starts to warn.
+    review_warn_days: int = REVIEW_DEFAULTS["warn_days"]
     #: The Babel locale that formats dates for a language, where it is not the
     #: language itself (``{"en": "en_GB"}``: "20 November 2026").
     locales: dict[str, str] = field(default_factory=dict)
@@ -291,13 +324,13 @@ def load_config(root: Path, **overrides: Any) -> Config:
         problems.append(Problem(shown, find_line(text, table, key), f"{table}.{key}", message))
 
     for table in data:
-        if table not in ("clinic", "build"):
+        if table not in ("clinic", "build", "review"):
             problems.append(
                 Problem(
                     shown,
                     find_line(text, table, ""),
                     table,
-                    "unknown table (expected [clinic] and [build])",
+                    "unknown table (expected [clinic], [build] and [review])",
                 )
             )
 
@@ -352,6 +385,18 @@ def load_config(root: Path, **overrides: Any) -> Config:
                 report("clinic", "logo", f"file {quote(clinic_values['logo'])} {why}")
                 logo = None
     clinic_values["logo"] = logo
+    if clinic_values.get("online_url"):
+        for message in _online_url_problems(clinic_values["online_url"]):
+            report("clinic", "online_url", message)
+            clinic_values["online_url"] = ""
+    if clinic_values.get("feedback"):
+        feedback = clinic_values["feedback"]
+        if not (_EMAIL_RE.fullmatch(feedback) or _is_web_url(feedback, https_only=True)):
+            report(
+                "clinic",
+                "feedback",
+                f"{_quote(feedback)} is neither an email address nor an https:// URL",
+            )
 
     build_data = data.get("build", {})
     if not isinstance(build_data, dict):
@@ -450,6 +495,28 @@ def load_config(root: Path, **overrides: Any) -> Config:
             report("build", key, f"{quote(options[key])} is outside the workspace")
             options[key] = DEFAULTS[key]
 
+    source_language = options["source_language"]
+    if source_language is None:
+        source_language = languages[0] if languages else DEFAULTS["languages"][0]
+    elif why := validate_language(source_language):
+        report("build", "source_language", why)
+
+    review_data = data.get("review", {})
+    if not isinstance(review_data, dict):
+        problems.append(Problem(shown, find_line(text, "review", ""), "review", "must be a table"))
+        review_data = {}
+    for key in review_data:
+        if key not in REVIEW_DEFAULTS:
+            report("review", key, f"unknown key (expected one of: {', '.join(REVIEW_DEFAULTS)})")
+    warn_days = review_data.get("warn_days", REVIEW_DEFAULTS["warn_days"])
+    if isinstance(warn_days, bool) or not isinstance(warn_days, int) or not 0 <= warn_days <= 3660:
+        report(
+            "review",
+            "warn_days",
+            f"{warn_days!r} is not a number of days from 0 to 3660",
+        )
+        warn_days = REVIEW_DEFAULTS["warn_days"]
+
     if problems:
         raise ConfigError(problems=problems)
 
@@ -464,6 +531,8 @@ def load_config(root: Path, **overrides: Any) -> Config:
         pdf_variant=variant,
         templates=tuple(templates),
         data_dir=(root / options["data_dir"]).resolve(),
+        source_language=source_language,
+        review_warn_days=warn_days,
         locales=dict(locales),
         variants=tuple(variants),
         large_print_size=size,
@@ -505,3 +574,34 @@ def _filename_problems(pattern: Any) -> list[str]:
         if why := unsafe_name(sample):
             problems.append(f"{quote(pattern)} must be a plain file name: it {why}")
     return problems
+
+
+def _quote(value: str) -> str:
+    """Quote a bad value for a message, cut to about 80 characters."""
+    return repr(value if len(value) <= 80 else value[:77] + "...")
+
+
+def _is_web_url(value: str, *, https_only: bool = False) -> bool:
+    schemes = ("https://",) if https_only else ("https://", "http://")
+    return (
+        value.startswith(schemes)
+        and len(value) > len("https://")
+        and not re.search(r"[\s<>\"']", value)
+    )
+
+
+def _online_url_problems(pattern: str) -> list[str]:
+    """Return why *pattern* cannot give each leaflet its own web address."""
+    if not _is_web_url(pattern):
+        return [f"{_quote(pattern)} must be a web address starting with https:// or http://"]
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None}
+    except ValueError as error:
+        return [f"{_quote(pattern)} is not a valid pattern ({error})"]
+    unknown = names - ONLINE_URL_FIELDS
+    if unknown:
+        return [
+            f"unknown placeholder {{{sorted(unknown)[0]}}} in {_quote(pattern)} "
+            f"(expected: {', '.join('{' + n + '}' for n in sorted(ONLINE_URL_FIELDS))})"
+        ]
+    return []

@@ -23,6 +23,7 @@ from .conditions import SECTION_KEYS, Content, Metadata, Section
 from .config import PAPER_SIZES, Clinic
 from .exceptions import Problem, TemplateError, display_path
 from .i18n import LoadedCatalog, long_date
+from .qr import qr_svg
 from .workspace import is_inside
 
 
@@ -56,9 +57,13 @@ class TemplateContext:
     #: What else exists for this condition: other languages, other print variants.
     other_languages: tuple[OtherLanguage, ...]
     other_variants: tuple[str, ...]
-    #: Short texts printed on every page, such as "DRAFT — not reviewed",
-    #: already in the leaflet's language (see page_mark).
+    #: Short notices printed on every page, such as "DRAFT — not reviewed" or
+    #: "Review overdue since …", already in the leaflet's language (see page_mark).
     page_marks: tuple[str, ...] = ()
+    #: This leaflet's address online ([clinic] online_url filled in), or "".
+    online_url: str = ""
+    #: Where patients send feedback: a mailto: or https: link, or "".
+    feedback_href: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """Return the context as template variables (a shallow copy)."""
@@ -99,30 +104,31 @@ def make_context(
         other_languages=other_languages,
         other_variants=other_variants,
         page_marks=page_marks,
+        online_url=clinic.online_url_for(condition=condition.slug, lang=lang),
+        feedback_href=(
+            clinic.feedback
+            if clinic.feedback.startswith("https://") or not clinic.feedback
+            else f"mailto:{clinic.feedback}"
+        ),
     )
 
 
 #: The template whose macros hold the text of each page mark, so that the
 #: texts are extracted and translated like all other template text.
-PAGE_MARKS_TEMPLATE = "_page_marks.html"
+PAGE_MARKS_TEMPLATE = "_marks.html"
 
 
-def page_mark(env: jinja2.Environment, name: str, **params: Any) -> str:
-    """Return the text of page mark *name* (a macro of _page_marks.html) in *env*'s language."""
-    try:
-        macro = getattr(env.get_template(PAGE_MARKS_TEMPLATE).module, name)
-        return str(Markup(macro(**params)).unescape()).strip()
-    except (jinja2.TemplateError, AttributeError) as error:
+def page_mark(env: jinja2.Environment, name: str, *, root: Path, **params: Any) -> Markup:
+    """Return the text of page mark *name* (a macro of _marks.html) in *env*'s language."""
+    module = compile_template(env, PAGE_MARKS_TEMPLATE, root=root).module
+    macro = getattr(module, name, None)
+    if macro is None:
         raise TemplateError(
             problems=[
-                Problem(
-                    PAGE_MARKS_TEMPLATE,
-                    None,
-                    None,
-                    f"page mark {name!r} cannot be made: {error}",
-                )
+                Problem(PAGE_MARKS_TEMPLATE, None, None, f"no macro {name!r} for a page mark")
             ]
-        ) from None
+        )
+    return Markup(macro(**params)).strip()
 
 
 def css_string(value: str, placeholders: dict[str, str] | None = None) -> Markup:
@@ -227,6 +233,7 @@ def make_environment(
     env.install_gettext_translations(catalog.translations, newstyle=True)  # type: ignore[attr-defined]
     env.filters["long_date"] = partial(_long_date_filter, lang=date_locale or catalog.lang)
     env.filters["css_string"] = css_string
+    env.filters["qr_svg"] = qr_svg
     return env
 
 
@@ -260,6 +267,12 @@ def compile_template(env: jinja2.Environment, name: str, *, root: Path) -> jinja
         if error.filename and error.filename.startswith(os.path.join(str(root), "")):
             path = Path(os.path.relpath(error.filename, root)).as_posix()
         raise TemplateError(problems=[Problem(path, None, None, str(error))]) from None
+
+
+def overdue_mark(env: jinja2.Environment, since: datetime.date, *, root: Path) -> Markup:
+    """Return "Review overdue since <date>" in the environment's language (``_marks.html``)."""
+    template = compile_template(env, "_marks.html", root=root)
+    return Markup(template.module.overdue_mark(since)).strip()  # type: ignore[attr-defined]
 
 
 def render(template: jinja2.Template, context: TemplateContext, *, root: Path) -> str:

@@ -284,7 +284,7 @@ def test_a_broken_template_stops_only_its_outputs(make_workspace: Callable[..., 
     assert statuses["hemifacial-spasm.en.leaflet"] == "built"
     assert statuses["hemifacial-spasm.en.handout"] == "failed"
     assert [str(p) for p in report.problems] == [
-        "templates/handout.html:39: template syntax error: Encountered unknown tag 'endblock'. "
+        "templates/handout.html:45: template syntax error: Encountered unknown tag 'endblock'. "
         "You probably made a nesting mistake. Jinja is expecting this tag, but currently "
         "looking for 'endif'. The innermost block that needs to be closed is 'if'.",
     ]

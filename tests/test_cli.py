@@ -201,7 +201,8 @@ def test_untranslated_language_fails_only_its_outputs(make_workspace: Callable[.
         "translated into 'nl' (first: '%(name)s logo', 'Address', 'Phone'); its leaflets "
         "would show English text there. Translate them, or build with --allow-untranslated"
     )
-    assert (check.exit_code, check.stderr.splitlines()) == (1, [message])
+    assert check.exit_code == 1
+    assert [line for line in check.stderr.splitlines() if ": warning: " not in line] == [message]
 
     result = run_cli("build", "-C", root, "-t", "handout", "-j", "1")
     assert result.exit_code == 1

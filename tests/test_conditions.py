@@ -163,7 +163,8 @@ def test_local_image_is_accepted(make_workspace: Callable[..., Path]) -> None:
         EN, "You may notice:", "![The clinic logo](../../assets/clinic-logo.svg)\n\nYou may notice:"
     )
     root = make_workspace(files=files)
-    assert problems_of(root) == []
+    # Only it.md's translation goes stale: en.md changed.
+    assert [problem for problem in problems_of(root) if "stale:" not in problem] == []
 
 
 def test_missing_section_is_a_warning(make_workspace: Callable[..., Path]) -> None:
@@ -218,13 +219,14 @@ def test_todo_placeholders_are_errors(make_workspace: Callable[..., Path]) -> No
         "owner: 'TODO: who owns this content'",
     )
     files[META] = files[META].replace("next_review: 2027-11-20", "next_review: TODO")
-    files.update(replaced(EN, "title: Hemifacial spasm", "title: TODO title"))
+    # In it.md: a changed en.md would also make it.md a stale translation.
+    files.update(replaced(IT, "title: Emispasmo facciale", "title: TODO titolo"))
     root = make_workspace(files=files)
     assert problems_of(root) == [
         f"{META}:7: next_review: 'TODO' is a placeholder; replace it before printing",
         f"{META}:8: owner: 'TODO: who owns this content' is a placeholder; "
         "replace it before printing",
-        f"{EN}:2: title: 'TODO title' is a placeholder; replace it before printing",
+        f"{IT}:2: title: 'TODO titolo' is a placeholder; replace it before printing",
     ]
     (condition,) = load_project(open_workspace(root)).conditions
     assert condition.metadata is not None and condition.metadata.next_review is None
@@ -283,7 +285,7 @@ def test_version_cannot_write_outside_the_output_folder(
     assert not (root / "build").exists() or list((root / "build").glob("*.pdf")) == []
 
 
-@pytest.mark.parametrize("where", [META, EN])
+@pytest.mark.parametrize("where", [META, IT])
 def test_impossible_date_is_one_line(make_workspace: Callable[..., Path], where: str) -> None:
     if where == META:
         files = replaced(META, "next_review: 2027-11-20", "next_review: 2027-02-30")
@@ -292,9 +294,11 @@ def test_impossible_date_is_one_line(make_workspace: Callable[..., Path], where:
             "for month)"
         )
     else:
-        files = replaced(EN, "title: Hemifacial spasm", "title: Hemifacial spasm\ndate: 2027-02-30")
+        # In it.md: a changed en.md would also make it.md a stale translation.
+        files = replaced(IT, "title: Emispasmo facciale", "title: Emispasmo\ndate: 2027-02-30")
         expected = (
-            f"{EN}:3: date: unknown key (expected one of: title, summary, key_points, next_steps)"
+            f"{IT}:3: date: unknown key (expected one of: title, summary, key_points, next_steps, "
+            "translated_from)"
         )
     root = make_workspace(files=files)
     assert problems_of(root) == [expected]
@@ -369,14 +373,15 @@ def test_byte_order_mark_is_accepted(make_workspace: Callable[..., Path]) -> Non
 
 def test_long_word_is_a_warning(make_workspace: Callable[..., Path]) -> None:
     word = "x" * 20_000
-    root = make_workspace(files=replaced(EN, "You may notice:", f"{word}\n\nYou may notice:"))
-    line = line_of(EN, "You may notice:")
-    assert problems_of(root) == [
-        f"{EN}:{line}: warning: sections.symptoms: the word {'x' * 30!r}… is 20000 characters "
+    root = make_workspace(files=replaced(IT, "Potresti notare:", f"{word}\n\nPotresti notare:"))
+    line = line_of(IT, "Potresti notare:")
+    # (A 20,000-letter word also makes the reading level drop: a second warning.)
+    assert problems_of(root)[0] == (
+        f"{IT}:{line}: warning: sections.symptoms: the word {'x' * 30!r}… is 20000 characters "
         "long; it will be broken at the page edge (a missing space?)"
-    ]
+    )
     (condition,) = load_project(open_workspace(root)).conditions
-    assert word in condition.contents["en"].sections["symptoms"].html
+    assert word in condition.contents["it"].sections["symptoms"].html
 
 
 def test_unreadable_image_is_an_error(make_workspace: Callable[..., Path]) -> None:
@@ -431,8 +436,8 @@ def test_placeholders_in_lists_and_checked_fields(make_workspace: Callable[..., 
     files[META] = files[META].replace("icd10: G51.3", "icd10: TODO")
     files.update(
         replaced(
-            EN,
-            "  - Medicines, injections and an operation can all help.",
+            IT,
+            "  - Farmaci, iniezioni e un intervento chirurgico possono aiutare.",
             "  - 'TODO: one more key point'",
         )
     )
@@ -440,6 +445,6 @@ def test_placeholders_in_lists_and_checked_fields(make_workspace: Callable[..., 
     assert problems_of(root) == [
         f"{META}:4: icd10: 'TODO' is a placeholder; replace it before printing",
         f"{META}:16: sources[1].url: 'TODO' is a placeholder; replace it before printing",
-        f"{EN}:{line_of(EN, '  - Medicines, injections')}: key_points[3]: "
+        f"{IT}:{line_of(IT, '  - Farmaci, iniezioni')}: key_points[3]: "
         "'TODO: one more key point' is a placeholder; replace it before printing",
     ]
