@@ -450,11 +450,12 @@ def test_a_very_long_word_is_broken_not_cut_off(make_workspace: Callable[..., Pa
     root = make_workspace(files={"data/hemifacial-spasm/en.md": text.replace(old, f"  - {word}")})
     report = build(open_workspace(root), languages=["en"], templates=["handout"], jobs=1)
     assert report.ok
-    assert [str(p) for p in report.problems] == [
+    # (it.md is now reported as a stale translation of en.md, too.)
+    assert (
         f"data/hemifacial-spasm/en.md:{text[: text.index(old)].count(chr(10)) + 1}: warning: "
         f"key_points[3]: the word 'Lo{'x' * 28}'… is 3004 characters long; it will be broken "
-        "at the page edge (a missing space?)"
-    ]
+        "at the page edge (a missing space?)" in [str(p) for p in report.problems]
+    )
     printed = " ".join(pdf_pages(root / "build" / EN_HANDOUT))
     # Every letter is printed, none beyond the page edge; the word may run on
     # to the next page, past its running header (which has no "x").
