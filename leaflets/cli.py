@@ -451,3 +451,76 @@ def import_command(
         click.echo(
             f"Next: edit the draft into plain language, then run `leaflets check -c {report.slug}`"
         )
+
+
+def _one_language(function: F) -> F:
+    """Add the patient's language, -l/--lang, exactly one."""
+    return click.option(
+        "-l",
+        "--lang",
+        required=True,
+        metavar="CODE",
+        help="The patient's language (exactly one).",
+    )(function)
+
+
+def _delivery_selection(function: F) -> F:
+    """Add the --condition and --template options of email and packet."""
+    function = click.option(
+        "-t",
+        "--template",
+        "templates",
+        multiple=True,
+        type=click.Choice(list(TEMPLATES)),
+        help="Which kind of leaflet (repeatable; default: leaflet).",
+    )(function)
+    function = _one_language(function)
+    return click.option(
+        "-c",
+        "--condition",
+        "conditions",
+        multiple=True,
+        required=True,
+        metavar="SLUG",
+        help="A condition to include (repeatable).",
+    )(function)
+
+
+@cli.command()
+@workspace_option
+@_delivery_selection
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The packet PDF to write.",
+)
+@handle_errors
+def packet(
+    workspace_path: Path | None,
+    conditions: tuple[str, ...],
+    lang: str,
+    templates: tuple[str, ...],
+    output: Path,
+) -> None:
+    """Make one PDF for one patient: a cover page, then the chosen leaflets.
+
+    The cover lists what is inside with page numbers; every leaflet and
+    section has a bookmark. The packet is a tagged PDF in the patient's
+    language, like the leaflets, and the same inputs give the same bytes.
+    """
+    from .packet import build_packet
+    from .progress import format_size
+
+    workspace = _workspace(workspace_path)
+    result = build_packet(
+        workspace,
+        conditions=conditions,
+        lang=lang,
+        templates=templates or ("leaflet",),
+        output=output.resolve(),
+    )
+    for part in result.parts:
+        click.echo(f"page {part.first_page:>3}  {part.title} – {part.label}")
+    click.echo(f"wrote    {output}  ({result.pages} pages, {format_size(result.size)})")

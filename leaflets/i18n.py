@@ -151,8 +151,8 @@ def extract_messages(template_dirs: Iterable[Path]) -> Catalog:
     for folder in template_dirs:
         for filename, lineno, message, comments, context in extract_from_dir(
             folder,
-            method_map=[("**.html", "jinja2")],
-            options_map={"**.html": JINJA_OPTIONS},
+            method_map=[("**.html", "jinja2"), ("**.txt", "jinja2")],
+            options_map={"**.html": JINJA_OPTIONS, "**.txt": JINJA_OPTIONS},
         ):
             path = (folder / filename).as_posix()
             template.add(message, None, [(path, lineno)], auto_comments=comments, context=context)

@@ -8,7 +8,7 @@ import traceback
 from dataclasses import dataclass, fields
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import jinja2
 from markupsafe import Markup
@@ -39,6 +39,14 @@ class TemplateContext:
     def as_dict(self) -> dict[str, Any]:
         """Return the context as template variables (a shallow copy)."""
         return {field.name: getattr(self, field.name) for field in fields(self)}
+
+
+class Context(Protocol):
+    """A typed template context: anything that gives its template variables as a dict."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the template variables."""
+        ...
 
 
 def make_context(
@@ -92,7 +100,8 @@ def make_environment(search_path: list[Path], catalog: LoadedCatalog) -> jinja2.
     """Create the Jinja2 environment that renders templates in *catalog*'s language."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(path) for path in search_path]),
-        autoescape=True,
+        # Plain-text templates (the email's subject and text body) are not HTML.
+        autoescape=jinja2.select_autoescape(disabled_extensions=("txt",), default=True),
         undefined=jinja2.StrictUndefined,
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
@@ -133,7 +142,7 @@ def compile_template(env: jinja2.Environment, name: str, *, root: Path) -> jinja
         ) from None
 
 
-def render(template: jinja2.Template, context: TemplateContext, *, root: Path) -> str:
+def render(template: jinja2.Template, context: Context, *, root: Path) -> str:
     """Render *template* with *context*; name the template line of any error."""
     try:
         return template.render(context.as_dict())
