@@ -161,7 +161,12 @@ def extract_messages(template_dirs: Iterable[Path]) -> Catalog:
 
 def message_ids(template_dirs: Iterable[Path]) -> set[str]:
     """Return the ids of the messages the templates use."""
-    return {str(message.id) for message in extract_messages(template_dirs) if message.id}
+    # A plural message is known by its singular id, as catalogs look it up.
+    return {
+        str(message.id[0] if isinstance(message.id, tuple) else message.id)
+        for message in extract_messages(template_dirs)
+        if message.id
+    }
 
 
 def _write_po_atomic(path: Path, catalog: Catalog) -> None:
