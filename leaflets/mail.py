@@ -259,10 +259,10 @@ def compose(
             attachment.data, maintype="application", subtype="pdf", filename=attachment.filename
         )
         # Older Outlook versions read the name from Content-Type, not Content-Disposition.
-        # The name is also put in Content-Type as RFC 2047 encoded words, as
-        # Thunderbird does: older Outlook versions read it there, and only so.
+        # The name goes in Content-Type too, where some older clients look for
+        # it; non-ASCII names are encoded per RFC 2231 in both places.
         added = list(message.iter_attachments())[-1]
-        added.set_param("name", _encoded_word(attachment.filename))
+        added.set_param("name", attachment.filename)
     # After the body and attachments: set_content() drops every Content-* header.
     message["Content-Language"] = lang.replace("_", "-")
     message.attachments_info = tuple(attachments)
@@ -361,15 +361,6 @@ def _filename(title: str, qualifier: str = "") -> str:
     name = f"{title} - {qualifier}" if qualifier else title
     name = " ".join(_UNSAFE_NAME.sub(" ", name).split()).strip(". ") or "leaflet"
     return f"{name[:120]}.pdf"
-
-
-def _encoded_word(name: str) -> str:
-    """Return *name* as is when ASCII, else as RFC 2047 encoded words."""
-    if name.isascii():
-        return name
-    from email.header import Header
-
-    return Header(name, "utf-8").encode(maxlinelen=998)
 
 
 def _unique_names(attachments: list[Attachment]) -> list[Attachment]:
@@ -603,7 +594,12 @@ def _transmit(
             f"the mail server {where} refused the message ({stage}): "
             f"{error.smtp_code} {_text(error.smtp_error)}; nothing was sent"
         ) from None
-    except smtplib.SMTPServerDisconnected:
+    except smtplib.SMTPServerDisconnected as error:
+        if isinstance(error.__context__, TimeoutError):  # smtplib wraps a read timeout.
+            raise MailError(
+                f"the mail server {where} did not answer within {settings.timeout:g} s "
+                f"(while trying to {stage}); nothing was sent"
+            ) from None
         raise MailError(
             f"the mail server {where} closed the connection (while trying to {stage}); "
             "nothing was sent"
