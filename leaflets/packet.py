@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .config import PAPER_SIZES, TEMPLATES, Clinic
-from .exceptions import LeafletsError, PacketError
+from .exceptions import LeafletsError, PacketError, display_path
 from .workspace import Workspace
 
 if TYPE_CHECKING:
@@ -141,7 +141,10 @@ def load_selection(
     _, blocked = plan(project)
     reasons = [f"{outcome.job.name}: {outcome.reason}" for outcome in blocked]
     missing = sorted(set(conditions) - {condition.slug for condition in project.conditions})
-    reasons += [f"{name}: no such condition" for name in missing]
+    data_dir = workspace.config.data_dir
+    reasons += [
+        f"{display_path(data_dir / name, workspace.root)}: no such condition" for name in missing
+    ]
     if reasons:
         raise PacketError("\n".join(reasons))
     return project
