@@ -25,6 +25,12 @@ _EXPORTS = {
     "check": "build",
     "BuildReport": "build",
     "import_page": "importers",
+    "compose": "mail",
+    "send": "mail",
+    "write_draft": "mail",
+    "SendResult": "mail",
+    "build_packet": "packet",
+    "PacketResult": "packet",
     "LeafletsError": "exceptions",
     "ConfigError": "exceptions",
     "DataError": "exceptions",
@@ -32,6 +38,8 @@ _EXPORTS = {
     "CatalogError": "exceptions",
     "RenderError": "exceptions",
     "ImportSourceError": "exceptions",
+    "MailError": "exceptions",
+    "PacketError": "exceptions",
     "Problem": "exceptions",
 }
 

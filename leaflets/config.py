@@ -6,6 +6,7 @@ import re
 import string
 import tomllib
 from dataclasses import dataclass, field
+from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
 
@@ -332,6 +333,15 @@ def _email_settings(data: Any, root: Path, report: Any) -> EmailSettings:
             report("email", key, f"must be a string, not {value!r}")
         else:
             settings["sender" if key == "from" else key] = value.strip()
+    sender = settings.get("sender", "")
+    if sender:
+        found = getaddresses([sender])
+        if len(found) != 1 or "@" not in found[0][1] or "\n" in sender:
+            report(
+                "email",
+                "from",
+                f'{sender[:80]!r} is not one address like "Clinic name <clinic@example.org>"',
+            )
     security = values.get("security", EMAIL_DEFAULTS["security"])
     if security not in EMAIL_SECURITY:
         report("email", "security", f"{security!r} is not one of: {', '.join(EMAIL_SECURITY)}")

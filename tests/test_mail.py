@@ -567,6 +567,11 @@ def test_send_without_a_mail_server_configured(make_workspace: Callable[..., Pat
             "leaflets.toml:20: email.log: '../sent.jsonl' is outside the workspace",
         ),
         (
+            'from = "Clinic <clinic>"\n',
+            "leaflets.toml:20: email.from: 'Clinic <clinic>' is not one address like "
+            '"Clinic name <clinic@example.org>"',
+        ),
+        (
             "log_recipients = 1\n",
             "leaflets.toml:20: email.log_recipients: must be true or false, not 1",
         ),
