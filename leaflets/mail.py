@@ -281,7 +281,7 @@ def _build(
     reasons = [
         f"{outcome.job.name}: {outcome.reason or outcome.status}"
         for outcome in report.outcomes
-        if outcome.job.name in wanted and outcome.status not in ("built", "unchanged")
+        if outcome.job.name in wanted and outcome.status in ("failed", "skipped")
     ]
     reasons += [
         str(problem)
@@ -289,9 +289,7 @@ def _build(
         if problem.is_error and problem.message == "no such condition"
     ]
     if reasons:
-        raise MailError(
-            "cannot build what the email needs; nothing was sent:\n" + "\n".join(reasons)
-        )
+        raise MailError("; ".join(reasons) + "; nothing was sent")
 
 
 def _built_attachments(

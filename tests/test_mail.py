@@ -642,3 +642,56 @@ def test_a_pdf_changed_behind_the_builds_back_is_not_sent(
         "removed since); run `leaflets build` and try again\n"
     )
     assert not (tmp_path / "d.eml").exists()
+
+
+def test_implicit_tls(
+    make_built: Callable[..., Path],
+    ca: trustme.CA,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    recorder = Recorder()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
+    controller = start(recorder, ssl_context=context)
+    try:
+        root = make_built(config=email_config(controller.port, security="ssl"))
+        result = run_cli(
+            "email", "-C", root, "-c", "hemifacial-spasm", "-l", "en", "--to", "a@example.org"
+        )
+    finally:
+        controller.stop()
+    assert result.exit_code == 0, result.output
+    (received,) = recorder.received
+    assert received.rcpt_tos == ["a@example.org"]
+    assert attachments(received.message) == {
+        "Hemifacial spasm.pdf": (root / "build/hemifacial-spasm.en.leaflet.pdf").read_bytes()
+    }
+
+
+def test_email_and_packet_have_help() -> None:
+    for command in ("email", "packet"):
+        result = run_cli(command, "--help")
+        assert result.exit_code == 0
+        assert result.output.startswith(f"Usage: cli {command} [OPTIONS]")
+
+
+def test_an_unknown_condition_or_missing_language_sends_nothing(
+    make_built: Callable[..., Path], plain_server: Server
+) -> None:
+    root = make_built(config=email_config(plain_server.port))
+    result = run_cli("email", "-C", root, "-c", "nothing-here", "-l", "it", "--to", "a@example.org")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: data/nothing-here: no such condition; nothing was sent\n"
+    (root / "data/hemifacial-spasm/it.md").unlink()
+    result = run_cli(
+        "email", "-C", root, "-c", "hemifacial-spasm", "-l", "it", "--to", "a@example.org"
+    )
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: hemifacial-spasm.it.leaflet: no content in 'it' "
+        "(data/hemifacial-spasm/it.md); nothing was sent\n"
+    )
+    assert plain_server.recorder.received == []
