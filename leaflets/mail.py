@@ -23,18 +23,21 @@ import os
 import re
 import smtplib
 import ssl
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import formataddr, formatdate, getaddresses, make_msgid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Clinic, EmailSettings
 from .exceptions import MailError
 from .workspace import Workspace
+
+if TYPE_CHECKING:
+    from .build import Project
 
 logger = logging.getLogger(__name__)
 
@@ -133,22 +136,26 @@ def check_addresses(addresses: Sequence[str]) -> list[str]:
                 f"--to: {shown} is not an email address like name@example.org; nothing was sent"
             )
         address: Address = found[0]
-        if not _valid_mailbox(address.username, address.domain):
+        domain = _ascii_domain(address.username, address.domain)
+        if domain is None:
             raise MailError(
                 f"--to: {shown} is not an email address like name@example.org; nothing was sent"
             )
-        checked.append(str(address))
+        # An international domain is written in its ASCII (IDNA) form, which
+        # every mail server and header understands.
+        checked.append(str(Address(address.display_name, address.username, domain)))
     return checked
 
 
-def _valid_mailbox(local: str, domain: str) -> bool:
+def _ascii_domain(local: str, domain: str) -> str | None:
+    """Return *domain* in ASCII when *local*@*domain* is a plausible mailbox, else None."""
     if not local or not domain or len(local) > 64 or " " in local:
-        return False
+        return None
     try:
         ascii_domain = domain.encode("idna").decode("ascii")
     except UnicodeError:
-        return False
-    return bool(_DOMAIN.fullmatch(ascii_domain))
+        return None
+    return ascii_domain if _DOMAIN.fullmatch(ascii_domain) else None
 
 
 def compose(
@@ -294,12 +301,12 @@ def _build(
 
 def _built_attachments(
     workspace: Workspace,
-    project: Any,
+    project: Project,
     *,
     conditions: Sequence[str],
     lang: str,
     templates: Sequence[str],
-    label: Any,
+    label: Callable[[str], str],
 ) -> list[Attachment]:
     """Read the chosen PDFs as the manifest records them, refusing any that changed since."""
     from .manifest import Manifest
@@ -311,6 +318,7 @@ def _built_attachments(
     for slug in conditions:
         content = by_slug[slug].contents[lang]
         metadata = by_slug[slug].metadata
+        assert metadata is not None  # load_selection() refused conditions without it.
         for template in templates:
             name = f"{slug}.{lang}.{template}"
             expected = config.output_name(

@@ -20,7 +20,7 @@ import pytest
 from conftest import pdf_pages, run_cli
 
 from leaflets.exceptions import MailError
-from leaflets.mail import compose, send, write_draft
+from leaflets.mail import check_addresses, compose, send, write_draft
 from leaflets.workspace import open_workspace
 
 try:
@@ -695,3 +695,13 @@ def test_an_unknown_condition_or_missing_language_sends_nothing(
         "(data/hemifacial-spasm/it.md); nothing was sent\n"
     )
     assert plain_server.recorder.received == []
+
+
+def test_addresses_are_normalized() -> None:
+    assert check_addresses(
+        ["Mario Rossi <mario.rossi@example.org>", "José Ñ <j@example.org>", "anna@bücher.de"]
+    ) == [
+        "Mario Rossi <mario.rossi@example.org>",
+        "José Ñ <j@example.org>",
+        "anna@xn--bcher-kva.de",  # International domains in their ASCII form.
+    ]
