@@ -32,7 +32,7 @@ from email.utils import formataddr, formatdate, getaddresses, make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import Clinic, EmailSettings
+from .config import STANDARD, Clinic, EmailSettings
 from .exceptions import MailError
 from .workspace import Workspace
 
@@ -283,7 +283,14 @@ def _build(
     """Build the chosen leaflets that are out of date; raise MailError when any cannot be."""
     from .build import build
 
-    report = build(workspace, conditions=conditions, languages=[lang], templates=templates)
+    # The standard print variant: what a patient reads on screen or prints at home.
+    report = build(
+        workspace,
+        conditions=conditions,
+        languages=[lang],
+        templates=templates,
+        variants=[STANDARD] if STANDARD in workspace.config.variants else None,
+    )
     wanted = {f"{slug}.{lang}.{template}" for slug in conditions for template in templates}
     reasons = [
         f"{outcome.job.name}: {outcome.reason or outcome.status}"
