@@ -27,6 +27,12 @@ _EXPORTS = {
     "import_page": "importers",
     "review_table": "review",
     "mark_translated": "translations",
+    "compose": "mail",
+    "send": "mail",
+    "write_draft": "mail",
+    "SendResult": "mail",
+    "build_packet": "packet",
+    "PacketResult": "packet",
     "LeafletsError": "exceptions",
     "ConfigError": "exceptions",
     "DataError": "exceptions",
@@ -34,6 +40,8 @@ _EXPORTS = {
     "CatalogError": "exceptions",
     "RenderError": "exceptions",
     "ImportSourceError": "exceptions",
+    "MailError": "exceptions",
+    "PacketError": "exceptions",
     "Problem": "exceptions",
 }
 

@@ -626,3 +626,147 @@ def import_command(
         click.echo(
             f"Next: edit the draft into plain language, then run `leaflets check -c {report.slug}`"
         )
+
+
+def _one_language(function: F) -> F:
+    """Add the patient's language, -l/--lang, exactly one."""
+    return click.option(
+        "-l",
+        "--lang",
+        required=True,
+        metavar="CODE",
+        help="The patient's language (exactly one).",
+    )(function)
+
+
+def _delivery_selection(function: F) -> F:
+    """Add the --condition and --template options of email and packet."""
+    function = click.option(
+        "-t",
+        "--template",
+        "templates",
+        multiple=True,
+        type=click.Choice(list(TEMPLATES)),
+        help="Which kind of leaflet (repeatable; default: leaflet).",
+    )(function)
+    function = _one_language(function)
+    return click.option(
+        "-c",
+        "--condition",
+        "conditions",
+        multiple=True,
+        required=True,
+        metavar="SLUG",
+        help="A condition to include (repeatable).",
+    )(function)
+
+
+@cli.command()
+@workspace_option
+@_delivery_selection
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The packet PDF to write.",
+)
+@handle_errors
+def packet(
+    workspace_path: Path | None,
+    conditions: tuple[str, ...],
+    lang: str,
+    templates: tuple[str, ...],
+    output: Path,
+) -> None:
+    """Make one PDF for one patient: a cover page, then the chosen leaflets.
+
+    The cover lists what is inside with page numbers; every leaflet and
+    section has a bookmark. The packet is a tagged PDF in the patient's
+    language, like the leaflets, and the same inputs give the same bytes.
+    """
+    from .packet import build_packet
+    from .progress import format_size
+
+    workspace = _workspace(workspace_path)
+    result = build_packet(
+        workspace,
+        conditions=conditions,
+        lang=lang,
+        templates=templates or ("leaflet",),
+        output=output.resolve(),
+    )
+    for part in result.parts:
+        click.echo(f"page {part.first_page:>3}  {part.title} – {part.label}")
+    click.echo(f"wrote    {output}  ({result.pages} pages, {format_size(result.size)})")
+
+
+@cli.command()
+@workspace_option
+@_delivery_selection
+@click.option(
+    "--to",
+    "recipients",
+    multiple=True,
+    metavar="ADDRESS",
+    help="The patient's email address (repeatable).",
+)
+@click.option("--packet", is_flag=True, help="Attach one packet PDF instead of separate files.")
+@click.option(
+    "--draft",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE.eml",
+    help="Save an unsent draft for Outlook or Thunderbird instead of sending.",
+)
+@click.option("-n", "--dry-run", is_flag=True, help="Show what would be sent; send nothing.")
+@handle_errors
+def email(
+    workspace_path: Path | None,
+    conditions: tuple[str, ...],
+    lang: str,
+    templates: tuple[str, ...],
+    recipients: tuple[str, ...],
+    packet: bool,
+    draft: Path | None,
+    dry_run: bool,
+) -> None:
+    """Email the chosen leaflets to a patient, in the patient's language.
+
+    Builds what is out of date first, then attaches the PDFs the build
+    recorded. Sends through the [email] server of leaflets.toml, with the
+    password from the environment variable LEAFLETS_SMTP_PASSWORD; --draft
+    saves the message for a mail client instead and needs no server.
+    """
+    from .mail import deliver, describe
+
+    workspace = _workspace(workspace_path)
+    delivery = deliver(
+        workspace,
+        conditions=conditions,
+        lang=lang,
+        templates=templates or ("leaflet",),
+        to=recipients,
+        packet=packet,
+        draft=draft,
+        dry_run=dry_run,
+    )
+    if delivery.action == "dry-run":
+        click.echo("Would send (nothing was sent):")
+    for line in describe(delivery.message):
+        click.echo(line)
+    if delivery.action == "draft":
+        click.echo(f"wrote    {draft}  (an unsent draft: open it in Outlook or Thunderbird)")
+    result = delivery.result
+    if result is not None:
+        if result.accepted:
+            click.echo(f"sent to {', '.join(result.accepted)}")
+        if result.refused:
+            refused = ", ".join(
+                f"{address} ({code} {reply})" for address, (code, reply) in result.refused.items()
+            )
+            click.echo(
+                f"Error: sent to {', '.join(result.accepted)}, "
+                f"but the mail server refused: {refused}",
+                err=True,
+            )
+            sys.exit(1)

@@ -8,6 +8,7 @@ import string
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
+from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -78,6 +79,24 @@ REVIEW_DEFAULTS: dict[str, Any] = {"warn_days": 60}
 #: Placeholders [clinic] online_url may contain.
 ONLINE_URL_FIELDS = {"condition", "lang"}
 
+#: The [email] table's keys and defaults (see mail.py). The password is never
+#: among them: it comes only from the LEAFLETS_SMTP_PASSWORD environment variable.
+EMAIL_DEFAULTS: dict[str, Any] = {
+    "host": "",
+    "port": None,  # 587 for starttls, 465 for ssl, 25 for none
+    "security": "starttls",
+    "username": "",
+    "from": "",  # default: the clinic's name and email
+    "max_attachments_size": "10 MB",
+    "timeout": 30,
+    "log": "",
+    "log_recipients": False,
+}
+EMAIL_SECURITY = {"starttls": 587, "ssl": 465, "none": 25}
+#: The host names that "security = none" accepts: plain SMTP only on this machine.
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+_SIZE_UNITS = {"": 1, "B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3}
+
 FILENAME_FIELDS = {"condition", "lang", "template", "version", "variant"}
 _CLINIC_FIELDS = (
     "name",
@@ -118,6 +137,23 @@ class Clinic:
 
 
 @dataclass(frozen=True)
+class EmailSettings:
+    """How `leaflets email` sends: the [email] table of leaflets.toml."""
+
+    host: str = ""
+    port: int = 587
+    security: str = "starttls"
+    username: str = ""
+    #: The From address; empty means the clinic's name and email.
+    sender: str = ""
+    max_attachments_size: int = 10 * 1000**2
+    timeout: float = 30.0
+    #: Where to append one JSON line per message sent (inside the workspace), or None.
+    log: Path | None = None
+    log_recipients: bool = False
+
+
+@dataclass(frozen=True)
 class Config:
     """A validated workspace configuration."""
 
@@ -141,6 +177,7 @@ class Config:
     variants: tuple[str, ...] = (STANDARD,)
     large_print_size: float = LARGE_PRINT_SIZES[0]
     raw_text: str = field(repr=False, default="")
+    email: EmailSettings = field(default_factory=EmailSettings)
 
     def locale_for(self, lang: str) -> str:
         """Return the Babel locale that formats dates and numbers for *lang*."""
@@ -324,13 +361,13 @@ def load_config(root: Path, **overrides: Any) -> Config:
         problems.append(Problem(shown, find_line(text, table, key), f"{table}.{key}", message))
 
     for table in data:
-        if table not in ("clinic", "build", "review"):
+        if table not in ("clinic", "build", "review", "email"):
             problems.append(
                 Problem(
                     shown,
                     find_line(text, table, ""),
                     table,
-                    "unknown table (expected [clinic], [build] and [review])",
+                    "unknown table (expected [clinic], [build], [review] and [email])",
                 )
             )
 
@@ -517,6 +554,10 @@ def load_config(root: Path, **overrides: Any) -> Config:
         )
         warn_days = REVIEW_DEFAULTS["warn_days"]
 
+    email = _email_settings(data.get("email", {}), root, report)
+    if not isinstance(data.get("email", {}), dict):
+        problems.append(Problem(shown, None, "email", "must be a table"))
+
     if problems:
         raise ConfigError(problems=problems)
 
@@ -537,7 +578,103 @@ def load_config(root: Path, **overrides: Any) -> Config:
         variants=tuple(variants),
         large_print_size=size,
         raw_text=text,
+        email=email,
     )
+
+
+def parse_size(value: Any) -> int | None:
+    """Return a size such as "10 MB", "500 KB" or 2000000 in bytes, or None when it is not one."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value > 0 else None
+    if not isinstance(value, str):
+        return None
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMG]?)B?\s*", value.upper())
+    if not match:
+        return None
+    size = int(float(match.group(1)) * _SIZE_UNITS[match.group(2) + "B" if match.group(2) else ""])
+    return size if size > 0 else None
+
+
+def _email_settings(data: Any, root: Path, report: Any) -> EmailSettings:
+    """Validate the [email] table; report each bad key with *report*(table, key, message)."""
+    if not isinstance(data, dict):
+        return EmailSettings()
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "password":
+            report(
+                "email",
+                key,
+                "must not be in leaflets.toml, where anyone who can read the workspace "
+                "would see it: set the environment variable LEAFLETS_SMTP_PASSWORD instead",
+            )
+        elif key not in EMAIL_DEFAULTS:
+            report("email", key, f"unknown key (expected one of: {', '.join(EMAIL_DEFAULTS)})")
+        else:
+            values[key] = value
+    settings: dict[str, Any] = {}
+    for key in ("host", "username", "from"):
+        value = values.get(key, "")
+        if not isinstance(value, str):
+            report("email", key, f"must be a string, not {value!r}")
+        else:
+            settings["sender" if key == "from" else key] = value.strip()
+    sender = settings.get("sender", "")
+    if sender:
+        found = getaddresses([sender])
+        if len(found) != 1 or "@" not in found[0][1] or "\n" in sender:
+            report(
+                "email",
+                "from",
+                f'{sender[:80]!r} is not one address like "Clinic name <clinic@example.org>"',
+            )
+    security = values.get("security", EMAIL_DEFAULTS["security"])
+    if security not in EMAIL_SECURITY:
+        report("email", "security", f"{security!r} is not one of: {', '.join(EMAIL_SECURITY)}")
+    else:
+        settings["security"] = security
+        host = settings.get("host", "")
+        if security == "none" and host and host.lower() not in LOCAL_HOSTS:
+            report(
+                "email",
+                "security",
+                f"'none' sends the password and the leaflets unencrypted, so it is allowed "
+                f"only for a mail server on this machine ({', '.join(LOCAL_HOSTS)}), "
+                f"not {host!r}",
+            )
+    port = values.get("port")
+    if port is None:
+        settings["port"] = EMAIL_SECURITY.get(settings.get("security", "starttls"), 587)
+    elif isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        report("email", "port", f"{port!r} is not a port number (1-65535)")
+    else:
+        settings["port"] = port
+    size = values.get("max_attachments_size", EMAIL_DEFAULTS["max_attachments_size"])
+    parsed = parse_size(size)
+    if parsed is None:
+        report("email", "max_attachments_size", f'{size!r} is not a size like "10 MB" or "500 KB"')
+    else:
+        settings["max_attachments_size"] = parsed
+    timeout = values.get("timeout", EMAIL_DEFAULTS["timeout"])
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        report("email", "timeout", f"{timeout!r} is not a number of seconds")
+    else:
+        settings["timeout"] = float(timeout)
+    log = values.get("log", "")
+    if not isinstance(log, str):
+        report("email", "log", f"must be a file path, not {log!r}")
+    elif log.strip():
+        path = (root / log.strip()).resolve()
+        if not path.is_relative_to(root) or path == root:
+            report("email", "log", f"{log!r} is outside the workspace")
+        else:
+            settings["log"] = path
+    log_recipients = values.get("log_recipients", False)
+    if not isinstance(log_recipients, bool):
+        report("email", "log_recipients", f"must be true or false, not {log_recipients!r}")
+    else:
+        settings["log_recipients"] = log_recipients
+    return EmailSettings(**settings)
 
 
 def _filename_problems(pattern: Any) -> list[str]:

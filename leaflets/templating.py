@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import jinja2
 from jinja2.exceptions import SecurityError
@@ -68,6 +68,14 @@ class TemplateContext:
     def as_dict(self) -> dict[str, Any]:
         """Return the context as template variables (a shallow copy)."""
         return {field.name: getattr(self, field.name) for field in fields(self)}
+
+
+class Context(Protocol):
+    """A typed template context: anything that gives its template variables as a dict."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the template variables."""
+        ...
 
 
 def make_context(
@@ -221,7 +229,8 @@ def make_environment(
         trusted = tuple(path.resolve() for path in search_path)
     env = ImmutableSandboxedEnvironment(
         loader=TrustedLoader(search_path, trusted),
-        autoescape=True,
+        # Plain-text templates (the email's subject and text body) are not HTML.
+        autoescape=jinja2.select_autoescape(disabled_extensions=("txt",), default=True),
         undefined=jinja2.StrictUndefined,
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
@@ -275,7 +284,7 @@ def overdue_mark(env: jinja2.Environment, since: datetime.date, *, root: Path) -
     return Markup(template.module.overdue_mark(since)).strip()  # type: ignore[attr-defined]
 
 
-def render(template: jinja2.Template, context: TemplateContext, *, root: Path) -> str:
+def render(template: jinja2.Template, context: Context, *, root: Path) -> str:
     """Render *template* with *context*; name the template line of any error."""
     try:
         return template.render(context.as_dict())
