@@ -151,7 +151,7 @@ def load_catalog(
                     severity="warning",
                 )
             )
-        elif not found.string or found.fuzzy:
+        elif not _translated(found.string) or found.fuzzy:
             state = "marked fuzzy" if found.fuzzy else "not translated"
             warnings.append(
                 Problem(
@@ -182,6 +182,13 @@ def load_catalog(
     write_mo(buffer, catalog)
     buffer.seek(0)
     return LoadedCatalog(lang, path, gettext.GNUTranslations(buffer), tuple(warnings))
+
+
+def _translated(string: str | tuple[str, ...] | list[str] | None) -> bool:
+    """Tell whether a msgstr is filled in: every plural form of a plural message."""
+    if isinstance(string, tuple | list):
+        return bool(string) and all(string)
+    return bool(string)
 
 
 def _order(catalog: Catalog) -> Callable[[str], tuple[int, str]]:
