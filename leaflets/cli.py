@@ -451,3 +451,42 @@ def import_command(
         click.echo(
             f"Next: edit the draft into plain language, then run `leaflets check -c {report.slug}`"
         )
+
+
+@cli.command()
+@workspace_option
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; any but this computer's needs LEAFLETS_SERVE_PASSWORD.",
+)
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port."
+)
+@handle_errors
+def serve(workspace_path: Path | None, host: str, port: int) -> None:
+    """Run the desk: a web page to find, preview, print, email and bundle leaflets.
+
+    It listens on this computer only (127.0.0.1) unless --host says
+    otherwise; another address needs an access password in the environment
+    variable LEAFLETS_SERVE_PASSWORD, which every page then asks for.
+    Press Ctrl-C to stop.
+    """
+    import os
+
+    from .desk import serve as run_desk
+    from .desk.security import PASSWORD_VARIABLE
+
+    workspace = _workspace(workspace_path)
+    password = os.environ.get(PASSWORD_VARIABLE) or None
+
+    def ready(url: str) -> None:
+        click.echo(f"Serving the leaflets desk for {workspace.root} at {url}")
+        click.echo("Open that address in a browser; press Ctrl-C to stop.")
+
+    try:
+        run_desk(workspace.root, host=host, port=port, password=password, on_ready=ready)
+    except KeyboardInterrupt:
+        pass
+    click.echo("Stopped.")

@@ -1,0 +1,99 @@
+"""Email leaflets and bundle packets for the desk through the tool's mail and packet features."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..exceptions import LeafletsError
+from ..workspace import Workspace
+from .pdfs import Builder
+
+#: A plain address, one line: nothing that could add a header or a second recipient.
+_ADDRESS_RE = re.compile(r"[^@\s,;<>\"'()\[\]\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
+
+
+def valid_address(address: str) -> bool:
+    """Tell whether *address* is one plain email address."""
+    return bool(_ADDRESS_RE.fullmatch(address)) and "." in address.rsplit("@", 1)[1]
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What the mail server said: who it accepted and who it refused, with its reason."""
+
+    accepted: tuple[str, ...] = ()
+    refused: dict[str, str] = field(default_factory=dict)
+
+
+def send(
+    workspace: Workspace,
+    builder: Builder,
+    *,
+    conditions: list[str],
+    lang: str,
+    templates: tuple[str, ...],
+    to: str,
+    packet: bool,
+) -> Sent:
+    """Compose the email with the PDFs attached and send it; raise LeafletsError on failure."""
+    from .. import mail
+
+    with builder.locked(workspace):
+        message = mail.compose(
+            workspace, conditions=conditions, lang=lang, templates=templates, to=(to,), packet=packet
+        )
+    result = mail.send(workspace, message)
+    return Sent(
+        accepted=tuple(str(address) for address in result.accepted),
+        refused={str(address): str(reason) for address, reason in dict(result.refused).items()},
+    )
+
+
+def draft(
+    workspace: Workspace,
+    builder: Builder,
+    *,
+    conditions: list[str],
+    lang: str,
+    templates: tuple[str, ...],
+    to: str,
+    packet: bool,
+    folder: Path,
+) -> Path:
+    """Compose the email and write it as an .eml draft in *folder*; return its path."""
+    from .. import mail
+
+    with builder.locked(workspace):
+        message = mail.compose(
+            workspace,
+            conditions=conditions,
+            lang=lang,
+            templates=templates,
+            to=(to,) if to else (),
+            packet=packet,
+        )
+    return Path(mail.write_draft(message, folder / "draft.eml"))
+
+
+def packet(
+    workspace: Workspace,
+    builder: Builder,
+    *,
+    conditions: list[str],
+    lang: str,
+    templates: tuple[str, ...],
+    output: Path,
+) -> Path:
+    """Build one packet PDF of *conditions* in *lang* at *output*; return its path."""
+    from .. import packet as packets
+
+    with builder.locked(workspace):
+        result = packets.build_packet(
+            workspace, conditions=conditions, lang=lang, templates=templates, output=output
+        )
+    path = Path(result.path)
+    if not path.is_file():
+        raise LeafletsError(f"{output.name}: the packet was not written")
+    return path
