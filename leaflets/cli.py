@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from collections.abc import Callable
@@ -485,8 +486,7 @@ def serve(workspace_path: Path | None, host: str, port: int) -> None:
         click.echo(f"Serving the leaflets desk for {workspace.root} at {url}")
         click.echo("Open that address in a browser; press Ctrl-C to stop.")
 
-    try:
+    # uvicorn stops cleanly on Ctrl-C, then raises the interrupt again for us.
+    with contextlib.suppress(KeyboardInterrupt):
         run_desk(workspace.root, host=host, port=port, password=password, on_ready=ready)
-    except KeyboardInterrupt:
-        pass
     click.echo("Stopped.")

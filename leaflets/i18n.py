@@ -159,9 +159,19 @@ def extract_messages(template_dirs: Iterable[Path]) -> Catalog:
     return template
 
 
+#: Templates of the desk web page (`leaflets serve`), not of leaflets: their
+#: messages share the catalogs but never show on a leaflet.
+DESK_TEMPLATES = "desk"
+
+
 def message_ids(template_dirs: Iterable[Path]) -> set[str]:
-    """Return the ids of the messages the templates use."""
-    return {str(message.id) for message in extract_messages(template_dirs) if message.id}
+    """Return the ids of the messages the leaflet templates use (not the desk's)."""
+    return {
+        str(message.id)
+        for message in extract_messages(template_dirs)
+        if message.id
+        and not all(Path(path).parent.name == DESK_TEMPLATES for path, _ in message.locations)
+    }
 
 
 def _write_po_atomic(path: Path, catalog: Catalog) -> None:

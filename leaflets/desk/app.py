@@ -387,13 +387,16 @@ async def _deliver(
     """Send or draft an email; return the draft, or (message, kind of message, status)."""
     desk = _desk(request)
     workspace = _workspace(request)
-    env = desk.pages.environment(_ui_lang(request))
-    gettext = env.globals["gettext"]
+    ui_lang = _ui_lang(request)
+
+    def say(code: str, **values: object) -> str:
+        return desk.pages.message(ui_lang, code, **values)
+
     recipient = _one(form, "to")
     action = _one(form, "action")
     if action == "draft":
         if recipient and not delivery.valid_address(recipient):
-            return gettext("Not an email address: %(address)s", address=recipient[:80]), "error", 400
+            return say("bad-address", address=recipient[:80]), "error", 400
         folder = Path(tempfile.mkdtemp(dir=desk.scratch.name))
         try:
             path = await run_in_threadpool(
@@ -408,19 +411,16 @@ async def _deliver(
                 folder=folder,
             )
         except LeafletsError as error:
-            return gettext("Could not write the draft: %(reason)s", reason=str(error)), "error", 500
+            return say("no-draft", reason=str(error)), "error", 500
         data = path.read_bytes()
         response = Response(data, media_type="message/rfc822")
         response.headers["Content-Disposition"] = _disposition("attachment", draft_name)
         return response
     if not delivery.valid_address(recipient):
-        return gettext("Not an email address: %(address)s", address=recipient[:80]), "error", 400
+        return say("bad-address", address=recipient[:80]), "error", 400
     if not desk.email_limit.allow():
         return (
-            gettext(
-                "Too many emails: at most %(count)s a minute. Wait a moment and try again.",
-                count=desk.email_limit.limit,
-            ),
+            say("too-many", count=desk.email_limit.limit),
             "error",
             429,
         )
@@ -437,19 +437,15 @@ async def _deliver(
         )
     except LeafletsError as error:
         logger.warning("email to %s failed: %s", recipient, error)
-        return gettext("Not sent: %(reason)s", reason=str(error)), "error", 502
+        return say("failed", reason=str(error)), "error", 502
     if sent.refused:
         address, reason = next(iter(sent.refused.items()))
         return (
-            gettext(
-                "Not sent: the mail server refused %(address)s: %(reason)s",
-                address=address,
-                reason=reason,
-            ),
+            say("refused", address=address, reason=reason),
             "error",
             502,
         )
-    return gettext("Sent to %(address)s.", address=recipient), "ok", 200
+    return say("sent", address=recipient), "ok", 200
 
 
 # -- the packet basket -------------------------------------------------------
@@ -545,8 +541,8 @@ def _packet_choice(
 
 
 def _packet_name(request: Request, lang: str, count: int) -> str:
-    gettext = _desk(request).pages.environment(_ui_lang(request)).globals["ngettext"]
-    return _file_name(gettext("Packet of %(num)d leaflet", "Packet of %(num)d leaflets", count), lang, suffix=".pdf")
+    name = _desk(request).pages.message(_ui_lang(request), "packet-name", count=count)
+    return _file_name(name, lang, suffix=".pdf")
 
 
 async def packet(request: Request) -> Response:
@@ -580,7 +576,7 @@ def _packet(request: Request, form: dict[str, list[str]]) -> Response:
 async def basket_email(request: Request) -> Response:
     """Email the basket as one packet, or download that email as a draft."""
     form = await _form(request)
-    workspace, entries, lang, kinds = await run_in_threadpool(
+    _, entries, lang, kinds = await run_in_threadpool(
         _packet_choice, request, lambda name: form.get(name, [])
     )
     name = _packet_name(request, lang, len(entries))
@@ -662,7 +658,9 @@ async def http_error(request: Request, error: Exception) -> Response:
 class SessionMiddleware(BaseHTTPMiddleware):
     """Give each browser a session, ask for the password, and add the security headers."""
 
-    async def dispatch(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def dispatch(
+        self, request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         desk = _desk(request)
         cookie = request.cookies.get(COOKIE_NAME)
         session = desk.sessions.get(cookie) or desk.sessions.new()
@@ -676,9 +674,7 @@ class SessionMiddleware(BaseHTTPMiddleware):
             response = await call_next(request)
         current: Session = request.state.session
         if current.id != cookie:
-            response.set_cookie(
-                COOKIE_NAME, current.id, httponly=True, samesite="strict", path="/"
-            )
+            response.set_cookie(COOKIE_NAME, current.id, httponly=True, samesite="strict", path="/")
         for name, value in SECURITY_HEADERS.items():
             response.headers[name] = value
         if response.headers.get("content-type") != "application/pdf":

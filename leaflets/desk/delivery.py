@@ -11,7 +11,9 @@ from ..workspace import Workspace
 from .pdfs import Builder
 
 #: A plain address, one line: nothing that could add a header or a second recipient.
-_ADDRESS_RE = re.compile(r"[^@\s,;<>\"'()\[\]\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
+_ADDRESS_RE = re.compile(
+    r"[^@\s,;<>\"'()\[\]\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?"
+)
 
 
 def valid_address(address: str) -> bool:
@@ -42,7 +44,12 @@ def send(
 
     with builder.locked(workspace):
         message = mail.compose(
-            workspace, conditions=conditions, lang=lang, templates=templates, to=(to,), packet=packet
+            workspace,
+            conditions=conditions,
+            lang=lang,
+            templates=templates,
+            to=(to,),
+            packet=packet,
         )
     result = mail.send(workspace, message)
     return Sent(

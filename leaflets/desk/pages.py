@@ -88,6 +88,11 @@ class Pages:
         template = self.environment(ui_lang).get_template(f"desk/{name}")
         return template.render(ui_lang=ui_lang, **context)
 
+    def message(self, lang: str, code: str, **values: object) -> str:
+        """Return the message *code* ('sent', 'refused', ...) in interface language *lang*."""
+        module = self.environment(lang).get_template("desk/_labels.html").module
+        return str(module.message(code, values)).strip()  # type: ignore[attr-defined]
+
     def kind_label(self, lang: str, kind: str) -> str:
         """Return the name of an output kind ('leaflet', ...) in interface language *lang*."""
         module = self.environment(lang).get_template("desk/_labels.html").module
