@@ -7,6 +7,7 @@ import logging
 import re
 import tempfile
 import threading
+import unicodedata
 import urllib.parse
 import uuid
 from collections.abc import Awaitable, Callable
@@ -27,7 +28,7 @@ from starlette.staticfiles import StaticFiles
 from ..exceptions import LeafletsError
 from ..workspace import Workspace, open_workspace
 from . import delivery
-from .catalogue import Catalogue, Entry
+from .catalogue import APOSTROPHES, Catalogue, Entry
 from .pages import Pages
 from .pdfs import Builder, Thumbnails
 from .security import (
@@ -196,7 +197,10 @@ def _file_name(*parts: str, suffix: str) -> str:
 
 
 def _disposition(kind: str, filename: str) -> str:
-    fallback = filename.encode("ascii", "replace").decode("ascii").replace("?", "_")
+    # Browsers use filename*; the plain one is for old clients: accents dropped.
+    plain = unicodedata.normalize("NFKD", filename.translate(APOSTROPHES))
+    plain = "".join(char for char in plain if not unicodedata.combining(char))
+    fallback = plain.encode("ascii", "replace").decode("ascii").replace("?", "_")
     quoted = urllib.parse.quote(filename, safe="")
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quoted}"
 

@@ -15,9 +15,13 @@ from ..workspace import Workspace
 DUE_SOON_DAYS = 30
 
 
+#: Typographic apostrophes match the one on the keyboard ("cos’è" is found by "cos'e").
+APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u00b4": "'"})
+
+
 def fold(text: str) -> str:
-    """Return *text* lower-cased and without accents, for matching ("Émi" -> "emi")."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    """Return *text* lower-cased, without accents, with plain apostrophes, for matching."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(APOSTROPHES))
     return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 

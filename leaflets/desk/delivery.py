@@ -54,8 +54,18 @@ def send(
     result = mail.send(workspace, message)
     return Sent(
         accepted=tuple(str(address) for address in result.accepted),
-        refused={str(address): str(reason) for address, reason in dict(result.refused).items()},
+        refused={str(address): _reason(reason) for address, reason in result.refused.items()},
     )
+
+
+def _reason(reason: object) -> str:
+    """Return an SMTP refusal, (550, b'No such user') or text, as "550 No such user"."""
+    if isinstance(reason, tuple) and len(reason) == 2:
+        code, text = reason
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", "replace")
+        return f"{code} {text}"
+    return str(reason)
 
 
 def draft(
