@@ -76,7 +76,9 @@ def found(client: TestClient, query: str, **params: str) -> list[str]:
         ("nothing like this", []),
     ],
 )
-def test_search_matches_titles_codes_and_ids(client: TestClient, query: str, expected: list[str]) -> None:
+def test_search_matches_titles_codes_and_ids(
+    client: TestClient, query: str, expected: list[str]
+) -> None:
     assert sorted(found(client, query)) == sorted(expected)
 
 
@@ -173,7 +175,8 @@ def test_the_language_switch_overrides_the_browser(client: TestClient) -> None:
     assert "<h1>Find a leaflet</h1>" in client.get("/", headers=italian).text
     # Never a redirect off the site.
     response = client.post(
-        "/ui-language", data={"csrf": token, "ui": "it", "next": "//evil.example/"},
+        "/ui-language",
+        data={"csrf": token, "ui": "it", "next": "//evil.example/"},
         follow_redirects=False,
     )
     assert response.headers["location"] == "/"
@@ -216,7 +219,9 @@ def test_the_last_patient_language_is_remembered(client: TestClient) -> None:
     assert '<h1 lang="it" id="title">Nevralgia del trigemino, cos’è</h1>' in text
 
 
-def test_download_has_a_friendly_name_and_the_right_language(client: TestClient, tmp_path: Path) -> None:
+def test_download_has_a_friendly_name_and_the_right_language(
+    client: TestClient, tmp_path: Path
+) -> None:
     response = client.get(f"/pdf/{SLUG}/it/leaflet", params={"download": "1"})
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pdf"
@@ -236,7 +241,7 @@ def test_download_has_a_friendly_name_and_the_right_language(client: TestClient,
 def test_non_ascii_file_names(client: TestClient) -> None:
     response = client.get("/pdf/trigeminal-neuralgia/it/handout", params={"download": "1"})
     assert response.headers["content-disposition"] == (
-        "attachment; filename=\"Nevralgia del trigemino, cos'e - Clinic handout - it.pdf\"; "
+        'attachment; filename="Nevralgia del trigemino, cos\'e - Clinic handout - it.pdf"; '
         "filename*=UTF-8''Nevralgia%20del%20trigemino%2C%20cos%E2%80%99%C3%A8%20-%20Clinic%20handout"
         "%20-%20it.pdf"
     )
@@ -273,7 +278,7 @@ def test_pdfs_are_always_current(client: TestClient, root: Path, tmp_path: Path)
 def test_a_broken_condition_shows_why(client: TestClient, root: Path) -> None:
     path = root / "data" / "trigeminal-neuralgia" / "condition.yaml"
     path.write_text(
-        path.read_text(encoding="utf-8").replace("version: \"1.0\"", "version: 1.0"), "utf-8"
+        path.read_text(encoding="utf-8").replace('version: "1.0"', "version: 1.0"), "utf-8"
     )
     response = client.get("/conditions/trigeminal-neuralgia")
     assert response.status_code == 500
@@ -397,8 +402,20 @@ def test_forms_without_the_right_csrf_token_are_refused(client: TestClient) -> N
         ("/basket/add", {"slug": SLUG}),
         ("/basket/remove", {"slug": SLUG}),
         ("/basket/packet", {"lang": "en", "kind": "leaflet", "action": "download"}),
-        ("/basket/email", {"lang": "en", "kind": "leaflet", "to": "a@example.org", "action": "send"}),
-        ("/email", {"slug": SLUG, "lang": "en", "kind": "leaflet", "to": "a@example.org", "action": "send"}),
+        (
+            "/basket/email",
+            {"lang": "en", "kind": "leaflet", "to": "a@example.org", "action": "send"},
+        ),
+        (
+            "/email",
+            {
+                "slug": SLUG,
+                "lang": "en",
+                "kind": "leaflet",
+                "to": "a@example.org",
+                "action": "send",
+            },
+        ),
         ("/ui-language", {"ui": "it"}),
     ]
     for path, data in posts:
@@ -408,13 +425,22 @@ def test_forms_without_the_right_csrf_token_are_refused(client: TestClient) -> N
             assert response.status_code == 400, (path, csrf)
             assert "<h1>Request refused</h1>" in response.text
     assert "Packet (0)" in client.get("/").text
-    response = client.post("/basket/add", data={"slug": SLUG, "csrf": token}, follow_redirects=False)
+    response = client.post(
+        "/basket/add", data={"slug": SLUG, "csrf": token}, follow_redirects=False
+    )
     assert response.status_code == 303
     assert "Packet (1)" in client.get("/").text
 
 
 def test_headers_forbid_inline_scripts_sniffing_and_referrers(client: TestClient) -> None:
-    for path in ("/", "/search?q=x", f"/conditions/{SLUG}", "/basket", "/nowhere", "/static/desk.js"):
+    for path in (
+        "/",
+        "/search?q=x",
+        f"/conditions/{SLUG}",
+        "/basket",
+        "/nowhere",
+        "/static/desk.js",
+    ):
         response = client.get(path)
         policy = response.headers["content-security-policy"]
         assert "script-src 'self';" in policy and "unsafe-inline" not in policy
@@ -500,9 +526,7 @@ def test_emails_are_rate_limited(root: Path) -> None:
     statuses = [client.post("/email", data={**form, "to": "a@example.org"}) for _ in range(3)]
     assert [response.status_code for response in statuses] == [502, 502, 429]
     assert "Not sent:" in statuses[0].text
-    assert (
-        "Too many emails: at most 2 a minute. Wait a moment and try again." in statuses[2].text
-    )
+    assert "Too many emails: at most 2 a minute. Wait a moment and try again." in statuses[2].text
 
 
 def test_bad_email_addresses_are_refused(client: TestClient) -> None:
@@ -510,8 +534,14 @@ def test_bad_email_addresses_are_refused(client: TestClient) -> None:
     for address in ("", "not-an-address", "a@b.org\r\nBcc: c@d.org", "a@b.org, c@d.org"):
         response = client.post(
             "/email",
-            data={"csrf": token, "slug": SLUG, "lang": "en", "kind": "handout", "to": address,
-                  "action": "send"},
+            data={
+                "csrf": token,
+                "slug": SLUG,
+                "lang": "en",
+                "kind": "handout",
+                "to": address,
+                "action": "send",
+            },
         )
         assert response.status_code == 400
         assert "Not an email address:" in response.text
