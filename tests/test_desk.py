@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import re
 import threading
 from collections.abc import Callable
@@ -575,3 +576,58 @@ def test_unknown_host_names_are_refused_on_loopback(root: Path) -> None:
     client = TestClient(create_app(root, allowed_hosts=["127.0.0.1", "localhost"]))
     assert client.get("/", headers={"Host": "127.0.0.1:8000"}).status_code == 200
     assert client.get("/", headers={"Host": "attacker.example"}).status_code == 400
+
+
+# -- leaflets serve --------------------------------------------------------------
+
+
+def test_serve_prints_the_address_and_stops_on_ctrl_c(root: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    env = {key: value for key, value in os.environ.items() if key != "LEAFLETS_SERVE_PASSWORD"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "leaflets", "serve", "-C", str(root), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        match = re.fullmatch(
+            rf"Serving the leaflets desk for {re.escape(str(root))} at "
+            r"(http://127\.0\.0\.1:\d+/)\n",
+            first,
+        )
+        assert match, first
+        assert process.stdout.readline() == (
+            "Open that address in a browser; press Ctrl-C to stop.\n"
+        )
+        with urllib.request.urlopen(match.group(1), timeout=30) as response:
+            assert response.status == 200
+            assert "<h1>Find a leaflet</h1>" in response.read().decode("utf-8")
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0
+    assert out == "Stopped.\n"
+    assert "Traceback" not in err
+
+
+def test_serve_reports_a_busy_port(root: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        result = run_cli("serve", "-C", root, "--port", str(port))
+    assert result.exit_code == 1
+    assert result.output == f"Error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
