@@ -6,35 +6,44 @@ import datetime
 import json
 import os
 import re
+import shutil
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import pdf_pages, run_cli
+from conftest import copy_demo, pdf_pages, run_cli
 from desk_support import add_condition, free_port, live_desk
 from pypdf import PdfReader
 from starlette.testclient import TestClient
 
+from leaflets.build import build
 from leaflets.desk.app import create_app
 from leaflets.desk.catalogue import fold
 from leaflets.desk.pages import preferred_languages
 from leaflets.desk.security import RateLimit, check_listen, is_loopback
+from leaflets.workspace import open_workspace
 
 SLUG = "hemifacial-spasm"
 
 
-@pytest.fixture
-def root(make_workspace: Callable[..., Path]) -> Path:
-    """A demo workspace with a second condition whose Italian title has an accent."""
-    root = make_workspace()
+@pytest.fixture(scope="module")
+def built_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo workspace with a second condition whose Italian title has an accent, built."""
+    root = copy_demo(tmp_path_factory.mktemp("desk") / "ws")
     add_condition(
         root,
         "trigeminal-neuralgia",
         titles={"en": "Trigeminal neuralgia", "it": "Nevralgia del trigemino, cos’è"},
         icd10="G50.0",
     )
+    assert build(open_workspace(root), jobs=1).ok
     return root
+
+
+@pytest.fixture
+def root(built_root: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the built workspace (build/ included: it stays up to date)."""
+    return Path(shutil.copytree(built_root, tmp_path / "ws"))
 
 
 @pytest.fixture
@@ -298,6 +307,7 @@ def test_concurrent_requests_build_one_at_a_time(
 ) -> None:
     import leaflets.build
 
+    shutil.rmtree(root / "build")  # so that every request has something to build
     real_build = leaflets.build.build
     running = 0
     most = 0
