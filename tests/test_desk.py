@@ -518,6 +518,14 @@ def test_signing_in(locked: TestClient) -> None:
     assert TestClient(locked.app).get("/").status_code == 401  # another browser
 
 
+def test_the_sign_in_page_can_change_language(locked: TestClient) -> None:
+    token = csrf_of(locked, "/login")
+    response = locked.post("/ui-language", data={"csrf": token, "ui": "it", "next": "/"})
+    assert response.status_code == 401
+    assert "<h1>Accedi</h1>" in response.text
+    assert "Demo Neurology Clinic" in response.text and "Emispasmo" not in response.text
+
+
 def test_sign_in_needs_the_csrf_token(locked: TestClient) -> None:
     response = locked.post("/login", data={"password": "correct horse"})
     assert response.status_code == 400

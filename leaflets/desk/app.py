@@ -50,8 +50,8 @@ EMAILS_PER_MINUTE = 20
 SIGN_INS_PER_MINUTE = 10
 #: The largest form the desk reads, in bytes.
 MAX_FORM = 16 * 1024
-#: Paths anyone may load before signing in.
-PUBLIC_PATHS = ("/login", "/static/")
+#: Paths anyone may load before signing in (the sign-in page and what it shows).
+PUBLIC_PATHS = ("/login", "/static/", "/ui-language")
 
 Handler = Callable[[Request], Awaitable[Response]]
 
