@@ -243,13 +243,11 @@ def load_config(root: Path, **overrides: Any) -> Config:
     if not isinstance(locales, dict):
         report("build", "locales", 'must be a table like { en = "en_GB" }')
         locales = {}
+    # A mapping for a language not built now is kept (a language may be
+    # switched off for a while); a key that is no language at all is a typo.
     for lang, locale in locales.items():
-        if lang not in languages:
-            report(
-                "build",
-                "locales",
-                f"{lang!r} is not one of the languages ({', '.join(map(str, languages))})",
-            )
+        if why := validate_language(lang):
+            report("build", "locales", why)
         elif why := validate_language(locale):
             report("build", "locales", f"{lang}: {why}")
         elif locale.split("_")[0] != lang.split("_")[0]:

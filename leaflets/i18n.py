@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import gettext
 import io
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,11 +14,12 @@ from pathlib import Path
 from babel import Locale
 from babel.dates import format_date
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import extract_from_file
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import PoFileError, read_po, write_po
 
 from .exceptions import CatalogError, Problem, display_path
+from .workspace import builtin_theme_dir, is_inside
 
 DOMAIN = "messages"
 PROJECT = "leaflets"
@@ -87,6 +89,21 @@ def load_catalog(
                 )
             ]
         )
+    trusted = (root.resolve(), (builtin_theme_dir() / "locales").resolve())
+    if not is_inside(path, trusted):
+        # Not display_path(): it resolves the very link this is about.
+        shown = Path(os.path.relpath(path, root)).as_posix()
+        raise CatalogError(
+            problems=[
+                Problem(
+                    shown,
+                    None,
+                    None,
+                    f"resolves to {os.path.realpath(path)!r}, "
+                    "outside the workspace and the built-in theme; not read",
+                )
+            ]
+        )
     shown = display_path(path, root)
     try:
         with path.open("rb") as handle:
@@ -143,19 +160,41 @@ def _reason(error: PoFileError) -> str:
     return re.sub(r" on \d+$", "", str(error.args[0]))
 
 
-def extract_messages(template_dirs: Iterable[Path]) -> Catalog:
-    """Extract every translatable message from the templates into a template catalog."""
+def extract_messages(
+    template_dirs: Iterable[Path], *, trusted: Iterable[Path] | None = None
+) -> Catalog:
+    """Extract every translatable message from the templates into a template catalog.
+
+    Locations read ``templates/leaflet.html:12`` whether the template is the
+    workspace's or the built-in theme's, so that catalogs never carry a
+    machine's absolute paths and diff cleanly. A template whose real path is
+    outside *trusted* (default: the template folders themselves) is never
+    read: the build refuses to load it anyway.
+    """
+    template_dirs = list(template_dirs)
+    roots = tuple(trusted if trusted is not None else (path.resolve() for path in template_dirs))
     template = Catalog(
         project=PROJECT, fuzzy=False, header_comment="# Messages of the leaflets templates."
     )
     for folder in template_dirs:
-        for filename, lineno, message, comments, context in extract_from_dir(
-            folder,
-            method_map=[("**.html", "jinja2")],
-            options_map={"**.html": JINJA_OPTIONS},
-        ):
-            path = (folder / filename).as_posix()
-            template.add(message, None, [(path, lineno)], auto_comments=comments, context=context)
+        # As Babel's extract_from_dir walks, minus the files outside.
+        for directory, subfolders, files in os.walk(folder):
+            subfolders[:] = sorted(name for name in subfolders if not name.startswith((".", "_")))
+            for name in sorted(files):
+                path = Path(directory, name)
+                if not name.endswith(".html") or not is_inside(path, roots):
+                    continue
+                shown = (Path(folder.name) / path.relative_to(folder)).as_posix()
+                for lineno, message, comments, context in extract_from_file(
+                    "jinja2", path, options=JINJA_OPTIONS
+                ):
+                    template.add(
+                        message,
+                        None,
+                        [(shown, lineno)],
+                        auto_comments=comments,
+                        context=context,
+                    )
     return template
 
 
@@ -164,41 +203,60 @@ def extract_messages(template_dirs: Iterable[Path]) -> Catalog:
 DESK_TEMPLATES = "desk"
 
 
-def message_ids(template_dirs: Iterable[Path]) -> set[str]:
+def message_ids(
+    template_dirs: Iterable[Path], *, trusted: Iterable[Path] | None = None
+) -> set[str]:
     """Return the ids of the messages the leaflet templates use (not the desk's)."""
     return {
         str(message.id)
-        for message in extract_messages(template_dirs)
+        for message in extract_messages(template_dirs, trusted=trusted)
         if message.id
         and not all(Path(path).parent.name == DESK_TEMPLATES for path, _ in message.locations)
     }
 
 
-def _write_po_atomic(path: Path, catalog: Catalog) -> None:
+def _write_po_atomic(path: Path, catalog: Catalog) -> bool:
+    """Write *catalog* to *path* unless only its creation or revision date would change.
+
+    Return whether the file was written.
+    """
     from .output import atomic_write
 
     buffer = io.BytesIO()
     write_po(buffer, catalog, width=88, sort_output=False, omit_header=False)
-    atomic_write(path, buffer.getvalue())
+    data = buffer.getvalue()
+    try:
+        old = path.read_bytes()
+    except OSError:
+        old = None
+    if old is not None and _DATES.sub(b"", old) == _DATES.sub(b"", data):
+        return False
+    atomic_write(path, data)
+    return True
+
+
+#: Header lines that change with the clock or the Babel version, left out when
+#: comparing catalogs.
+_DATES = re.compile(
+    rb'^"(?:POT-Creation-Date|PO-Revision-Date|Generated-By): [^"]*"\n', re.MULTILINE
+)
 
 
 def update_catalogs(locales_dir: Path, template_dirs: list[Path], *, root: Path) -> list[Path]:
-    """Write messages.pot and merge it into every language's .po; return files written."""
+    """Write messages.pot and merge it into every language's .po; return files written.
+
+    A file whose only change would be its date is left untouched.
+    """
     template = extract_messages(template_dirs)
-    for message in template:
-        # Keep file references relative to the workspace so catalogs diff cleanly.
-        message.locations = [
-            (display_path(Path(path), root), line) for path, line in message.locations
-        ]
-    written = [locales_dir / f"{DOMAIN}.pot"]
-    _write_po_atomic(written[0], template)
+    pot_path = locales_dir / f"{DOMAIN}.pot"
+    written = [pot_path] if _write_po_atomic(pot_path, template) else []
     for po_path in sorted(locales_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
         lang = po_path.parent.parent.name
         with po_path.open("rb") as handle:
             catalog = read_po(handle, locale=lang)
         catalog.update(template, update_header_comment=False)
-        _write_po_atomic(po_path, catalog)
-        written.append(po_path)
+        if _write_po_atomic(po_path, catalog):
+            written.append(po_path)
     return written
 
 
