@@ -526,6 +526,18 @@ def test_the_sign_in_page_can_change_language(locked: TestClient) -> None:
     assert "Demo Neurology Clinic" in response.text and "Emispasmo" not in response.text
 
 
+def test_password_guesses_are_limited(locked: TestClient) -> None:
+    token = csrf_of(locked, "/login")
+    statuses = [
+        locked.post("/login", data={"csrf": token, "password": f"guess {n}"}).status_code
+        for n in range(11)
+    ]
+    assert statuses == [401] * 10 + [429]
+    response = locked.post("/login", data={"csrf": token, "password": "correct horse"})
+    assert response.status_code == 429
+    assert "Too many attempts. Wait a minute and try again." in response.text
+
+
 def test_sign_in_needs_the_csrf_token(locked: TestClient) -> None:
     response = locked.post("/login", data={"password": "correct horse"})
     assert response.status_code == 400

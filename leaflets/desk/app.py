@@ -346,14 +346,17 @@ def thumbnail(request: Request) -> Response:
 async def email(request: Request) -> Response:
     """Send one leaflet by email, or download the email as an .eml draft."""
     form = await _form(request)
+    return await run_in_threadpool(_email, request, form)
+
+
+def _email(request: Request, form: dict[str, list[str]]) -> Response:
     desk = _desk(request)
     workspace = _workspace(request)
     entry = _entry(request, workspace, _one(form, "slug"))
     lang = _lang(entry, _one(form, "lang"))
     kind = _kind(workspace, _one(form, "kind"))
-    recipient = _one(form, "to")
     label = desk.pages.kind_label(_ui_lang(request), kind)
-    outcome = await _deliver(
+    outcome = _deliver(
         request,
         form,
         conditions=[entry.slug],
@@ -365,8 +368,7 @@ async def email(request: Request) -> Response:
     if isinstance(outcome, Response):
         return outcome
     notice, notice_kind, status = outcome
-    return await run_in_threadpool(
-        _condition_page,
+    return _condition_page(
         request,
         entry,
         lang,
@@ -374,11 +376,11 @@ async def email(request: Request) -> Response:
         notice=notice,
         notice_kind=notice_kind,
         status_code=status,
-        recipient=recipient,
+        recipient=_one(form, "to"),
     )
 
 
-async def _deliver(
+def _deliver(
     request: Request,
     form: dict[str, list[str]],
     *,
@@ -403,8 +405,7 @@ async def _deliver(
             return say("bad-address", address=recipient[:80]), "error", 400
         folder = Path(tempfile.mkdtemp(dir=desk.scratch.name))
         try:
-            path = await run_in_threadpool(
-                delivery.draft,
+            path = delivery.draft(
                 workspace,
                 desk.builder,
                 conditions=conditions,
@@ -429,8 +430,7 @@ async def _deliver(
             429,
         )
     try:
-        sent = await run_in_threadpool(
-            delivery.send,
+        sent = delivery.send(
             workspace,
             desk.builder,
             conditions=conditions,
@@ -440,7 +440,7 @@ async def _deliver(
             packet=packet,
         )
     except LeafletsError as error:
-        logger.warning("email to %s failed: %s", recipient, error)
+        logger.warning("an email was not sent: %s", error)
         return say("failed", reason=str(error)), "error", 502
     if sent.refused:
         address, reason = next(iter(sent.refused.items()))
@@ -511,6 +511,10 @@ def basket(request: Request) -> Response:
 async def basket_add(request: Request) -> Response:
     """Add a condition to the basket."""
     form = await _form(request)
+    return await run_in_threadpool(_basket_add, request, form)
+
+
+def _basket_add(request: Request, form: dict[str, list[str]]) -> Response:
     workspace = _workspace(request)
     entry = _entry(request, workspace, _one(form, "slug"))
     session = _session(request)
@@ -580,11 +584,13 @@ def _packet(request: Request, form: dict[str, list[str]]) -> Response:
 async def basket_email(request: Request) -> Response:
     """Email the basket as one packet, or download that email as a draft."""
     form = await _form(request)
-    _, entries, lang, kinds = await run_in_threadpool(
-        _packet_choice, request, lambda name: form.get(name, [])
-    )
+    return await run_in_threadpool(_basket_email, request, form)
+
+
+def _basket_email(request: Request, form: dict[str, list[str]]) -> Response:
+    _, entries, lang, kinds = _packet_choice(request, lambda name: form.get(name, []))
     name = _packet_name(request, lang, len(entries))
-    outcome = await _deliver(
+    outcome = _deliver(
         request,
         form,
         conditions=[entry.slug for entry in entries],
@@ -596,8 +602,7 @@ async def basket_email(request: Request) -> Response:
     if isinstance(outcome, Response):
         return outcome
     notice, notice_kind, status = outcome
-    return await run_in_threadpool(
-        _basket_page,
+    return _basket_page(
         request,
         notice=notice,
         notice_kind=notice_kind,
@@ -626,13 +631,13 @@ async def login(request: Request) -> Response:
     if desk.password is None:
         return RedirectResponse("/", status_code=303)
     if request.method == "GET":
-        return _page(request, "login.html", status_code=401, failed=False)
+        return await run_in_threadpool(_page, request, "login.html", 401, failed="")
     form = await _form(request)
     given = _one(form, "password")
     if not desk.sign_in_limit.allow():
-        return _page(request, "login.html", status_code=429, failed=True)
+        return await run_in_threadpool(_page, request, "login.html", 429, failed="too-many")
     if not same_secret(given, desk.password):
-        return _page(request, "login.html", status_code=401, failed=True)
+        return await run_in_threadpool(_page, request, "login.html", 401, failed="wrong")
     # A new session id after signing in, so that one planted before cannot be used.
     fresh = desk.sessions.renew(_session(request))
     fresh.signed_in = True
@@ -672,7 +677,7 @@ class SessionMiddleware(BaseHTTPMiddleware):
         public = request.url.path.startswith(PUBLIC_PATHS)
         if desk.password and not session.signed_in and not public:
             response: Response = await run_in_threadpool(
-                _page, request, "login.html", status_code=401, failed=False
+                _page, request, "login.html", 401, failed=""
             )
         else:
             response = await call_next(request)
