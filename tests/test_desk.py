@@ -664,3 +664,38 @@ def test_serve_reports_a_busy_port(root: Path) -> None:
         result = run_cli("serve", "-C", root, "--port", str(port))
     assert result.exit_code == 1
     assert result.output == f"Error: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+
+
+def test_large_print_when_the_workspace_makes_it(root: Path, tmp_path: Path) -> None:
+    client = TestClient(create_app(root))
+    assert client.get(f"/pdf/{SLUG}/it/leaflet-large-print").status_code == 404
+    config = root / "leaflets.toml"
+    text = config.read_text(encoding="utf-8")
+    assert 'variants = ["standard"]' in text
+    config.write_text(
+        text.replace('variants = ["standard"]', 'variants = ["standard", "large-print"]'), "utf-8"
+    )
+    page = client.get(f"/conditions/{SLUG}", params={"lang": "it", "kind": "leaflet-large-print"})
+    assert page.status_code == 200
+    assert (
+        '<input type="radio" name="kind" value="leaflet-large-print" checked> '
+        "Patient leaflet (large print)</label>"
+    ) in page.text
+    assert 'value="handout-large-print"> Clinic handout (large print)</label>' in page.text
+    response = client.get(f"/pdf/{SLUG}/it/leaflet-large-print", params={"download": "1"})
+    assert (
+        "Emispasmo%20facciale%20-%20Patient%20leaflet%20%28large%20print%29%20-%20it.pdf"
+        in (response.headers["content-disposition"])
+    )
+    large = tmp_path / "large.pdf"
+    large.write_bytes(response.content)
+    standard = tmp_path / "standard.pdf"
+    standard.write_bytes(client.get(f"/pdf/{SLUG}/it/leaflet").content)
+    assert len(PdfReader(large).pages) > len(PdfReader(standard).pages)
+    assert "Emispasmo facciale" in pdf_pages(large)[0]
+    assert (root / "build" / "hemifacial-spasm.it.leaflet.large-print.pdf").is_file()
+    results = client.get("/search", params={"q": "spasm"}).text
+    assert (
+        "Patient leaflet, Clinic handout, Patient leaflet (large print), "
+        "Clinic handout (large print)"
+    ) in results

@@ -25,12 +25,13 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from ..config import STANDARD
 from ..exceptions import LeafletsError
 from ..workspace import Workspace, open_workspace
 from . import delivery
 from .catalogue import APOSTROPHES, Catalogue, Entry
 from .pages import Pages
-from .pdfs import Builder, Thumbnails
+from .pdfs import Builder, Kind, Thumbnails, kinds
 from .security import (
     CONTENT_SECURITY_POLICY,
     COOKIE_NAME,
@@ -157,8 +158,9 @@ def _lang(entry: Entry, lang: str) -> str:
     return lang
 
 
-def _kind(workspace: Workspace, kind: str) -> str:
-    if kind not in workspace.config.templates:
+def _kind(workspace: Workspace, name: str) -> Kind:
+    kind = kinds(workspace.config).get(name)
+    if kind is None:
         raise HTTPException(404)
     return kind
 
@@ -237,7 +239,7 @@ def _results_context(request: Request) -> dict[str, Any]:
         "query": query,
         "patient_lang": patient_lang,
         "languages": languages,
-        "templates": workspace.config.templates,
+        "kinds": list(kinds(workspace.config).values()),
         "results": entries,
         "today": datetime.date.today(),
         "kind_label": lambda kind: _desk(request).pages.kind_label(_ui_lang(request), kind),
@@ -260,7 +262,7 @@ def _condition_page(
     request: Request,
     entry: Entry,
     lang: str,
-    kind: str,
+    kind: Kind,
     *,
     notice: str = "",
     notice_kind: str = "ok",
@@ -285,7 +287,7 @@ def _condition_page(
         entry=entry,
         lang=lang,
         kind=kind,
-        templates=workspace.config.templates,
+        kinds=list(kinds(workspace.config).values()),
         kind_label=lambda name: desk.pages.kind_label(_ui_lang(request), name),
         pages=pages,
         error=error,
@@ -361,7 +363,8 @@ def _email(request: Request, form: dict[str, list[str]]) -> Response:
         form,
         conditions=[entry.slug],
         lang=lang,
-        templates=(kind,),
+        templates=(kind.template,),
+        variant=kind.variant,
         packet=False,
         draft_name=_file_name(entry.title(lang), label, lang, suffix=".eml"),
     )
@@ -389,6 +392,7 @@ def _deliver(
     templates: tuple[str, ...],
     packet: bool,
     draft_name: str,
+    variant: str = STANDARD,
 ) -> Response | tuple[str, str, int]:
     """Send or draft an email; return the draft, or (message, kind of message, status)."""
     desk = _desk(request)
@@ -411,6 +415,7 @@ def _deliver(
                 conditions=conditions,
                 lang=lang,
                 templates=templates,
+                variant=variant,
                 to=recipient,
                 packet=packet,
                 folder=folder,
@@ -436,6 +441,7 @@ def _deliver(
             conditions=conditions,
             lang=lang,
             templates=templates,
+            variant=variant,
             to=recipient,
             packet=packet,
         )

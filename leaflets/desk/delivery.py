@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 import re
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
+from ..config import STANDARD
 from ..exceptions import LeafletsError
 from ..workspace import Workspace
 from .pdfs import Builder
@@ -29,6 +33,39 @@ class Sent:
     refused: dict[str, str] = field(default_factory=dict)
 
 
+def _compose(
+    workspace: Workspace,
+    *,
+    conditions: list[str],
+    lang: str,
+    templates: tuple[str, ...],
+    variant: str,
+    to: tuple[str, ...],
+    packet: bool,
+) -> EmailMessage:
+    """Compose the email through mail.compose, which builds what is out of date."""
+    from .. import mail
+
+    options: dict[str, Any] = {}
+    if variant != STANDARD:
+        # Large print came after the mail feature: pass it only where compose() knows it.
+        if "variants" not in inspect.signature(mail.compose).parameters:
+            raise LeafletsError(
+                "large print cannot be emailed yet: download it and attach it to an email"
+            )
+        options["variants"] = (variant,)
+    message: EmailMessage = mail.compose(
+        workspace,
+        conditions=conditions,
+        lang=lang,
+        templates=templates,
+        to=to,
+        packet=packet,
+        **options,
+    )
+    return message
+
+
 def send(
     workspace: Workspace,
     builder: Builder,
@@ -38,16 +75,18 @@ def send(
     templates: tuple[str, ...],
     to: str,
     packet: bool,
+    variant: str = STANDARD,
 ) -> Sent:
     """Compose the email with the PDFs attached and send it; raise LeafletsError on failure."""
     from .. import mail
 
     with builder.locked(workspace):
-        message = mail.compose(
+        message = _compose(
             workspace,
             conditions=conditions,
             lang=lang,
             templates=templates,
+            variant=variant,
             to=(to,),
             packet=packet,
         )
@@ -78,16 +117,18 @@ def draft(
     to: str,
     packet: bool,
     folder: Path,
+    variant: str = STANDARD,
 ) -> Path:
     """Compose the email and write it as an .eml draft in *folder*; return its path."""
     from .. import mail
 
     with builder.locked(workspace):
-        message = mail.compose(
+        message = _compose(
             workspace,
             conditions=conditions,
             lang=lang,
             templates=templates,
+            variant=variant,
             to=(to,) if to else (),
             packet=packet,
         )

@@ -13,6 +13,7 @@ from babel.dates import format_date
 
 from ..i18n import load_catalog
 from ..workspace import builtin_theme_dir
+from .pdfs import Kind
 
 #: The language of the desk when the browser asks for none we have.
 DEFAULT_UI_LANG = "en"
@@ -93,10 +94,12 @@ class Pages:
         module = self.environment(lang).get_template("desk/_labels.html").module
         return str(module.message(code, values)).strip()  # type: ignore[attr-defined]
 
-    def kind_label(self, lang: str, kind: str) -> str:
-        """Return the name of an output kind ('leaflet', ...) in interface language *lang*."""
+    def kind_label(self, lang: str, kind: Kind | str) -> str:
+        """Return the name of a kind (or of a template) in interface language *lang*."""
+        if isinstance(kind, str):
+            kind = Kind(kind, kind)
         module = self.environment(lang).get_template("desk/_labels.html").module
-        return str(module.kind_label(kind))  # type: ignore[attr-defined]
+        return str(module.kind_label(kind.template, kind.variant)).strip()  # type: ignore[attr-defined]
 
 
 def _has_catalog(folder: Path) -> bool:

@@ -8,8 +8,10 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+from ..config import STANDARD, Config
 from ..exceptions import LeafletsError
 from ..workspace import Workspace
 
@@ -18,6 +20,25 @@ logger = logging.getLogger(__name__)
 LOCK_NAME = ".leaflets-desk.lock"
 #: Thumbnails kept in memory at most.
 MAX_THUMBNAILS = 256
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What the desk offers for a condition: a template in a print variant."""
+
+    id: str
+    template: str
+    variant: str = STANDARD
+
+
+def kinds(config: Config) -> dict[str, Kind]:
+    """Return the kinds the workspace builds, by id ("leaflet", "leaflet-large-print")."""
+    found = {}
+    for variant in config.variants:
+        for template in config.templates:
+            name = template if variant == STANDARD else f"{template}-{variant}"
+            found[name] = Kind(name, template, variant)
+    return found
 
 
 class Builder:
@@ -49,21 +70,27 @@ class Builder:
                 finally:
                     fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def pdf(self, workspace: Workspace, slug: str, lang: str, template: str) -> Path:
+    def pdf(self, workspace: Workspace, slug: str, lang: str, kind: Kind) -> Path:
         """Bring one output up to date and return its path; raise LeafletsError when it fails.
 
-        *slug*, *lang* and *template* must already have been looked up in the
+        *slug*, *lang* and *kind* must already have been looked up in the
         workspace: they name a job, and the build makes the path from them.
         """
         from ..build import build
 
         with self.locked(workspace):
             report = build(
-                workspace, conditions=[slug], languages=[lang], templates=[template], jobs=1
+                workspace,
+                conditions=[slug],
+                languages=[lang],
+                templates=[kind.template],
+                variants=[kind.variant],
+                jobs=1,
             )
+        wanted = (slug, lang, kind.template, kind.variant)
         for outcome in report.outcomes:
             job = outcome.job
-            if (job.condition, job.lang, job.template) != (slug, lang, template):
+            if (job.condition, job.lang, job.template, job.variant) != wanted:
                 continue
             if outcome.status in ("built", "unchanged"):
                 output = job.output.resolve()
@@ -71,7 +98,7 @@ class Builder:
                     break
                 return output
             raise LeafletsError(f"{job.name}: {outcome.reason or outcome.status}")
-        raise LeafletsError(f"{slug}.{lang}.{template}: the build did not produce it")
+        raise LeafletsError(f"{slug}.{lang}.{kind.id}: the build did not produce it")
 
 
 class Thumbnails:
