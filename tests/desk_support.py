@@ -39,10 +39,13 @@ def add_condition(
     source = root / "data" / "hemifacial-spasm"
     folder = root / "data" / slug
     shutil.copytree(source, folder)
-    for lang in list(titles) + [p.stem for p in folder.glob("*.md")]:
-        path = folder / f"{lang}.md"
+    for lang in titles:
+        if not (folder / f"{lang}.md").exists():  # a new language: the English text
+            shutil.copyfile(folder / "en.md", folder / f"{lang}.md")
+    for path in folder.glob("*.md"):
+        lang = path.stem
         if lang not in titles:
-            path.unlink(missing_ok=True)
+            path.unlink()
             continue
         text = path.read_text(encoding="utf-8")
         text = re.sub(r"^title: .*$", f"title: {titles[lang]}", text, count=1, flags=re.M)

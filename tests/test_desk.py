@@ -136,6 +136,16 @@ def test_results_show_languages_formats_and_review_status(client: TestClient, ro
     assert '<span class="review current">Next review November 20, 2027</span>' in current
 
 
+def test_a_condition_without_a_configured_language_is_listed_without_a_link(
+    client: TestClient, root: Path
+) -> None:
+    add_condition(root, "only-german", titles={"de": "Nur Deutsch"}, icd10="G51.1")
+    text = client.get("/search", params={"q": "deutsch"}).text
+    assert '<h2 lang="en">Nur Deutsch</h2>' in text
+    assert "Languages:\nnone" in text
+    assert client.get("/conditions/only-german").status_code == 404
+
+
 def test_the_search_sees_new_and_edited_conditions(client: TestClient, root: Path) -> None:
     assert found(client, "palsy") == []
     add_condition(root, "bell-palsy", titles={"en": "Bell’s palsy"}, icd10="G51.0")
