@@ -14,10 +14,12 @@ cd "$(dirname "$0")"
 VENV=${LEAFLETS_VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 # Pango draws the text; HarfBuzz's subsetter keeps embedded fonts small.
+# poppler-utils (pdftoppm) and zbar-tools (zbarimg) let the tests read the QR code back.
 # Chromium runs the desk's browser tests (Playwright cannot download a browser here).
-DEBIAN_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig chromium)
+DEBIAN_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig poppler-utils zbar-tools
+    chromium)
 # axe-core checks the desk's accessibility in the browser tests; npm puts it in
-# .node/ (git-ignored), where tests/desk/conftest.py finds it.
+# .node/ (git-ignored), where tests/test_desk_browser.py finds it.
 AXE_CORE_VERSION=4.14.1
 
 say() { printf '%s\n' "$*" >&2; }
