@@ -704,6 +704,22 @@ def test_large_print_when_the_workspace_makes_it(root: Path, tmp_path: Path) -> 
     assert len(PdfReader(large).pages) > len(PdfReader(standard).pages)
     assert "Emispasmo facciale" in pdf_pages(large)[0]
     assert (root / "build" / "hemifacial-spasm.it.leaflet.large-print.pdf").is_file()
+    # The mail feature attaches standard print only, so far.
+    assert 'action="/email"' not in page.text
+    assert "Large print cannot be sent by email yet: download it and attach it" in page.text
+    token = csrf_of(client)
+    refused = client.post(
+        "/email",
+        data={
+            "csrf": token,
+            "slug": SLUG,
+            "lang": "it",
+            "kind": "leaflet-large-print",
+            "to": "a@example.org",
+            "action": "send",
+        },
+    )
+    assert "Not sent: large print cannot be emailed yet" in refused.text
     results = client.get("/search", params={"q": "spasm"}).text
     assert (
         "Patient leaflet, Clinic handout, Patient leaflet (large print), "

@@ -33,6 +33,16 @@ class Sent:
     refused: dict[str, str] = field(default_factory=dict)
 
 
+def can_email(variant: str) -> bool:
+    """Tell whether the mail feature can attach leaflets of print *variant*."""
+    if variant == STANDARD:
+        return True
+    from .. import mail
+
+    # Large print came after the mail feature: compose() may not know it yet.
+    return "variants" in inspect.signature(mail.compose).parameters
+
+
 def _compose(
     workspace: Workspace,
     *,
@@ -48,8 +58,7 @@ def _compose(
 
     options: dict[str, Any] = {}
     if variant != STANDARD:
-        # Large print came after the mail feature: pass it only where compose() knows it.
-        if "variants" not in inspect.signature(mail.compose).parameters:
+        if not can_email(variant):
             raise LeafletsError(
                 "large print cannot be emailed yet: download it and attach it to an email"
             )
