@@ -5,8 +5,9 @@
 #   ./dev.sh test [pytest options]           run the whole test suite
 #
 # It installs, when missing: the Debian libraries WeasyPrint renders with
-# (with apt-get, when run as root), a virtualenv in .venv (or $LEAFLETS_VENV),
-# and leaflets with its test tools in that virtualenv.
+# (with apt-get, when run as root), Chromium for the browser tests, a virtualenv
+# in .venv (or $LEAFLETS_VENV), leaflets with its test tools in that virtualenv,
+# and axe-core (npm) for the accessibility test.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -14,7 +15,12 @@ VENV=${LEAFLETS_VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 # Pango draws the text; HarfBuzz's subsetter keeps embedded fonts small.
 # poppler-utils (pdftoppm) and zbar-tools (zbarimg) let the tests read the QR code back.
-DEBIAN_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig poppler-utils zbar-tools)
+# Chromium runs the desk's browser tests (Playwright cannot download a browser here).
+DEBIAN_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig poppler-utils zbar-tools
+    chromium)
+# axe-core checks the desk's accessibility in the browser tests; npm puts it in
+# .node/ (git-ignored), where tests/test_desk_browser.py finds it.
+AXE_CORE_VERSION=4.14.1
 
 say() { printf '%s\n' "$*" >&2; }
 
@@ -60,9 +66,29 @@ install_python_packages() {
     fi
 }
 
+install_node_packages() {
+    [ -f .node/node_modules/axe-core/axe.min.js ] && return 0
+    if ! command -v npm >/dev/null 2>&1; then
+        if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+            say "Installing Debian packages: npm"
+            apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+                npm >/dev/null
+        else
+            say "warning: npm is missing (install it as root); the desk's axe-core test needs it"
+            return 0
+        fi
+    fi
+    say "Installing axe-core $AXE_CORE_VERSION into .node"
+    mkdir -p .node
+    npm install --prefix .node --no-save --no-audit --no-fund --no-package-lock --silent \
+        "axe-core@$AXE_CORE_VERSION" >/dev/null
+}
+
 setup() {
     install_debian_packages
     install_python_packages
+    install_node_packages
 }
 
 case "${1:-}" in

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from collections.abc import Callable
@@ -770,3 +771,41 @@ def email(
                 err=True,
             )
             sys.exit(1)
+
+
+@cli.command()
+@workspace_option
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; any but this computer's needs LEAFLETS_SERVE_PASSWORD.",
+)
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port."
+)
+@handle_errors
+def serve(workspace_path: Path | None, host: str, port: int) -> None:
+    """Run the desk: a web page to find, preview, print, email and bundle leaflets.
+
+    It listens on this computer only (127.0.0.1) unless --host says
+    otherwise; another address needs an access password in the environment
+    variable LEAFLETS_SERVE_PASSWORD, which every page then asks for.
+    Press Ctrl-C to stop.
+    """
+    import os
+
+    from .desk import serve as run_desk
+    from .desk.security import PASSWORD_VARIABLE
+
+    workspace = _workspace(workspace_path)
+    password = os.environ.get(PASSWORD_VARIABLE) or None
+
+    def ready(url: str) -> None:
+        click.echo(f"Serving the leaflets desk for {workspace.root} at {url}")
+        click.echo("Open that address in a browser; press Ctrl-C to stop.")
+
+    # uvicorn stops cleanly on Ctrl-C, then raises the interrupt again for us.
+    with contextlib.suppress(KeyboardInterrupt):
+        run_desk(workspace.root, host=host, port=port, password=password, on_ready=ready)
+    click.echo("Stopped.")

@@ -240,15 +240,21 @@ def extract_messages(
     return template
 
 
+#: Templates of the desk web page (`leaflets serve`), not of leaflets: their
+#: messages share the catalogs but never show on a leaflet.
+DESK_TEMPLATES = "desk"
+
+
 def message_ids(
     template_dirs: Iterable[Path], *, trusted: Iterable[Path] | None = None
 ) -> set[str]:
-    """Return the ids of the messages the templates use."""
+    """Return the ids of the messages the leaflet templates use (not the desk's)."""
     # A plural message is known by its singular id, as catalogs look it up.
     return {
         str(message.id[0] if isinstance(message.id, tuple) else message.id)
         for message in extract_messages(template_dirs, trusted=trusted)
         if message.id
+        and not all(Path(path).parent.name == DESK_TEMPLATES for path, _ in message.locations)
     }
 
 

@@ -53,6 +53,12 @@ def test_wheel_contents(wheel: Path) -> None:
         "leaflets/demo/data/hemifacial-spasm/condition.yaml",
         "leaflets/demo/data/hemifacial-spasm/it.md",
         "leaflets/demo/assets/clinic-logo.svg",
+        "leaflets/desk/app.py",
+        "leaflets/desk/static/desk.js",
+        "leaflets/desk/static/desk.css",
+        "leaflets/desk/static/favicon.svg",
+        "leaflets/theme/templates/desk/base.html",
+        "leaflets/theme/templates/desk/condition.html",
     }
     assert expected <= names, sorted(expected - names)
     assert not [name for name in names if "tests/" in name or name.endswith(".pyc")]

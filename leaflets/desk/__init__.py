@@ -1,0 +1,79 @@
+"""The desk: a local web page to find, preview, print, email and bundle leaflets (`leaflets serve`).
+
+``app`` (routes), ``catalogue`` (search), ``pdfs`` (builds under a lock and
+thumbnails), ``pages`` (the page's own text, translated), ``security``
+(sessions, passwords, CSRF, rate limits, headers) and ``delivery`` (email
+and packets through the tool's mail and packet features).
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+from ..exceptions import LeafletsError
+from .security import check_listen, is_loopback
+
+__all__ = ["serve"]
+
+#: The Host names a desk listening on a loopback address answers to.
+LOCAL_HOSTS = ["127.0.0.1", "localhost"]
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Open the listening socket now, so that a busy port is one clear error."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        raise LeafletsError(f"--host {host}: {error.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as error:
+        sock.close()
+        raise LeafletsError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    sock.listen(128)
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    """Return the address to open in a browser for a listening socket."""
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/"
+
+
+def serve(
+    root: Path,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    password: str | None = None,
+    on_ready: Callable[[str], None] = lambda url: None,
+) -> None:
+    """Serve the desk for the workspace at *root* until interrupted (Ctrl-C).
+
+    Refuses an address other computers can reach unless *password* is set;
+    *on_ready* is called with the address to open once the port is open.
+    """
+    import uvicorn
+
+    from .app import create_app
+
+    check_listen(host, password)
+    # On a loopback address, answer only to local names: a web page cannot then
+    # reach the desk through a DNS name rebound to 127.0.0.1.
+    local = is_loopback(host) and ":" not in host
+    app = create_app(root, password=password, allowed_hosts=[*LOCAL_HOSTS, host] if local else None)
+    sock = _listen(host, port)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+    on_ready(url_of(sock))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+        app.state.desk.scratch.cleanup()

@@ -1,0 +1,110 @@
+"""Render the desk's own pages in the language of the person at the desk (gettext, Babel)."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from babel import Locale
+from babel.dates import format_date
+
+from ..i18n import load_catalog
+from ..workspace import builtin_theme_dir
+from .pdfs import Kind
+
+#: The language of the desk when the browser asks for none we have.
+DEFAULT_UI_LANG = "en"
+
+
+def language_name(lang: str) -> str:
+    """Return the name of *lang* in that language, capitalised ("Italiano", "English")."""
+    name = Locale.parse(lang).get_display_name(lang) or lang
+    return name[:1].upper() + name[1:]
+
+
+def preferred_languages(header: str) -> list[str]:
+    """Return the languages of an Accept-Language header, most wanted first."""
+    weighted = []
+    for position, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        tag = tag.strip()
+        if not re.fullmatch(r"[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*", tag):
+            continue
+        quality = 1.0
+        match = re.search(r"q=([0-9.]+)", params)
+        if match:
+            try:
+                quality = float(match.group(1))
+            except ValueError:
+                continue
+        if quality > 0:
+            weighted.append((-quality, position, tag.replace("-", "_")))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+class Pages:
+    """The desk templates, one Jinja environment per interface language."""
+
+    def __init__(self) -> None:
+        theme = builtin_theme_dir()
+        self.locales = theme / "locales"
+        self.templates = theme / "templates"
+        self.languages = tuple(
+            sorted(path.name for path in self.locales.iterdir() if _has_catalog(path))
+        )
+        self._environments: dict[str, jinja2.Environment] = {}
+
+    def negotiate(self, accept_language: str) -> str:
+        """Return the interface language that best matches an Accept-Language header."""
+        for tag in preferred_languages(accept_language):
+            # "it-CH" is served in Italian when there is no Swiss Italian.
+            for candidate in (tag, tag.split("_")[0].lower()):
+                if candidate in self.languages:
+                    return candidate
+        return DEFAULT_UI_LANG
+
+    def environment(self, lang: str) -> jinja2.Environment:
+        """Return the environment translating into *lang* (one of self.languages)."""
+        if lang not in self._environments:
+            catalog = load_catalog([self.locales], lang, root=self.locales.parent)
+            env = jinja2.Environment(
+                loader=jinja2.FileSystemLoader(self.templates),
+                autoescape=True,
+                undefined=jinja2.StrictUndefined,
+                extensions=["jinja2.ext.i18n"],
+                trim_blocks=True,
+                lstrip_blocks=True,
+            )
+            env.install_gettext_translations(catalog.translations, newstyle=True)  # type: ignore[attr-defined]
+            env.globals["language_name"] = language_name
+            env.filters["long_date"] = lambda value: _long_date(value, lang)
+            self._environments[lang] = env
+        return self._environments[lang]
+
+    def render(self, ui_lang: str, name: str, **context: Any) -> str:
+        """Render the desk template *name* in interface language *ui_lang*."""
+        template = self.environment(ui_lang).get_template(f"desk/{name}")
+        return template.render(ui_lang=ui_lang, **context)
+
+    def message(self, lang: str, code: str, **values: object) -> str:
+        """Return the message *code* ('sent', 'refused', ...) in interface language *lang*."""
+        module = self.environment(lang).get_template("desk/_labels.html").module
+        return str(module.message(code, values)).strip()  # type: ignore[attr-defined]
+
+    def kind_label(self, lang: str, kind: Kind | str) -> str:
+        """Return the name of a kind (or of a template) in interface language *lang*."""
+        if isinstance(kind, str):
+            kind = Kind(kind, kind)
+        module = self.environment(lang).get_template("desk/_labels.html").module
+        return str(module.kind_label(kind.template, kind.variant)).strip()  # type: ignore[attr-defined]
+
+
+def _has_catalog(folder: Path) -> bool:
+    return (folder / "LC_MESSAGES" / "messages.po").is_file()
+
+
+def _long_date(value: datetime.date, lang: str) -> str:
+    return format_date(value, format="long", locale=lang)
