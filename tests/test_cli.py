@@ -9,7 +9,7 @@ import pytest
 from conftest import REPO, run_cli
 
 from leaflets import __version__
-from leaflets.i18n import extract_messages
+from leaflets.i18n import message_ids
 
 
 def test_help_lists_the_commands() -> None:
@@ -193,7 +193,7 @@ def test_untranslated_language_fails_only_its_outputs(make_workspace: Callable[.
     assert run_cli("i18n", "init", "-C", root, "nl").exit_code == 0
     en = (root / "data/hemifacial-spasm/en.md").read_text("utf-8")
     (root / "data/hemifacial-spasm/nl.md").write_text(en, "utf-8")
-    total = len(extract_messages([REPO / "templates"]))
+    total = len(message_ids([REPO / "templates"]))
 
     check = run_cli("check", "-C", root)
     message = (

@@ -13,7 +13,7 @@ from conftest import REPO, run_cli
 
 from leaflets.build import check, load_project
 from leaflets.exceptions import CatalogError
-from leaflets.i18n import extract_messages, load_catalog, long_date, text_direction
+from leaflets.i18n import extract_messages, load_catalog, long_date, message_ids, text_direction
 from leaflets.workspace import open_workspace
 
 IT_PO = "locales/it/LC_MESSAGES/messages.po"
@@ -100,7 +100,7 @@ def test_untranslated_messages_are_an_error(make_workspace: Callable[..., Path])
     text = (REPO / IT_PO).read_text(encoding="utf-8")
     root = make_workspace(files={IT_PO: text.replace('msgstr "Sintomi"', 'msgstr ""')})
     problems = [str(p) for p in check(open_workspace(root))]
-    total = len(extract_messages([REPO / "templates"]))
+    total = len(message_ids([REPO / "templates"]))
     assert problems == [
         f"{IT_PO}: 1 of {total} template messages is not translated into 'it' (first: "
         "'Symptoms'); its leaflets would show English text there. Translate them, or build "
