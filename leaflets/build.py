@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import TEMPLATES
-from .exceptions import LeafletsError, Problem, TemplateError, display_path
+from .config import CONFIG_NAME, TEMPLATES
+from .exceptions import FontError, LeafletsError, Problem, TemplateError, display_path
 from .fingerprint import MISSING, Fingerprinter, JobInputs
 from .manifest import MANIFEST_NAME, Entry, Manifest
 from .workspace import Workspace
@@ -84,6 +84,8 @@ class Project:
     problems: list[Problem] = field(default_factory=list)
     broken_languages: dict[str, str] = field(default_factory=dict)
     broken_templates: dict[str, str] = field(default_factory=dict)
+    #: The font files the stylesheets declare, found on first use.
+    fonts: list[Path] | None = None
 
     @property
     def errors(self) -> list[Problem]:
@@ -270,11 +272,12 @@ def check(workspace: Workspace, **selection: Iterable[str] | None) -> list[Probl
     jobs, _ = plan(project)
     problems = project.all_problems()
     # Render the HTML of every job (cheap, no PDF) to catch template errors
-    # that only show with real data, such as an undefined variable.
+    # that only show with real data, such as an undefined variable, and
+    # characters the bundled fonts cannot print.
     for job in jobs:
         try:
             render_html(project, job)
-        except TemplateError as error:
+        except (TemplateError, FontError) as error:
             problems.extend(problem for problem in error.problems if problem not in problems)
     return problems
 
@@ -289,7 +292,11 @@ def stylesheets(workspace: Workspace) -> dict[str, Path]:
 
 
 def render_html(project: Project, job: Job) -> str:
-    """Fill the template of *job* with its condition's content."""
+    """Fill the template of *job* with its condition's content.
+
+    Raise FontError when the bundled fonts cannot print a character of it:
+    every output goes through here, in check and in build, before rendering.
+    """
     from .i18n import text_direction
     from .templating import make_context, render
 
@@ -307,7 +314,35 @@ def render_html(project: Project, job: Job) -> str:
         paper=config.paper,
         style_urls={name: path.as_uri() for name, path in stylesheets(workspace).items()},
     )
-    return render(project.compiled[job.template, job.lang], context, root=config.root)
+    html = render(project.compiled[job.template, job.lang], context, root=config.root)
+    _check_glyphs(project, job, condition, html)
+    return html
+
+
+def _check_glyphs(project: Project, job: Job, condition: Condition, html: str) -> None:
+    """Raise FontError naming each character of *html* the bundled fonts lack."""
+    from .glyphs import check_html, font_files
+
+    workspace = project.workspace
+    if project.fonts is None:
+        project.fonts = font_files(stylesheets(workspace).values())
+    catalog = project.catalogs[job.lang].path
+    sources = [
+        condition.contents[job.lang].path,
+        condition.folder / "condition.yaml",
+        *([catalog] if catalog else []),
+        workspace.config.root / CONFIG_NAME,
+        *(
+            path
+            for folder in workspace.search_path("templates")
+            for path in sorted(folder.glob("*.html"))
+        ),
+    ]
+    problems = check_html(
+        html, fonts=project.fonts, sources=sources, root=workspace.root, name=job.name
+    )
+    if problems:
+        raise FontError(problems=problems)
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import re
 import traceback
+import unicodedata
 from dataclasses import dataclass, fields
 from functools import partial
 from pathlib import Path
@@ -88,6 +89,28 @@ def css_string(value: str, placeholders: dict[str, str] | None = None) -> Markup
     return Markup(" ".join(parts) or '""')
 
 
+def ltr(value: object) -> Markup:
+    """Keep *value* (a phone number, a web address, a version) left to right, even in Arabic."""
+    return Markup('<bdi dir="ltr">{}</bdi>').format(value)
+
+
+def isolate(value: object) -> Markup:
+    """Set *value* apart in the direction of its own first letter, like ``dir="auto"``.
+
+    A clinic's address or a source's name may be written in Latin or in
+    Arabic script; either way, it must not be reordered by the text around
+    it ("1 Example Street" printed as "Example Street 1" in an Arabic leaflet).
+    """
+    text = str(value)
+    direction = "ltr"
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind in ("L", "R", "AL"):
+            direction = "ltr" if kind == "L" else "rtl"
+            break
+    return Markup('<bdi dir="{}">{}</bdi>').format(direction, value)
+
+
 def make_environment(search_path: list[Path], catalog: LoadedCatalog) -> jinja2.Environment:
     """Create the Jinja2 environment that renders templates in *catalog*'s language."""
     env = jinja2.Environment(
@@ -104,6 +127,8 @@ def make_environment(search_path: list[Path], catalog: LoadedCatalog) -> jinja2.
     env.install_gettext_translations(catalog.translations, newstyle=True)  # type: ignore[attr-defined]
     env.filters["long_date"] = partial(_long_date_filter, lang=catalog.lang)
     env.filters["css_string"] = css_string
+    env.filters["ltr"] = ltr
+    env.filters["isolate"] = isolate
     return env
 
 

@@ -16,7 +16,13 @@ EN_LEAFLET = "hemifacial-spasm.en.leaflet.pdf"
 IT_LEAFLET = "hemifacial-spasm.it.leaflet.pdf"
 EN_HANDOUT = "hemifacial-spasm.en.handout.pdf"
 IT_HANDOUT = "hemifacial-spasm.it.handout.pdf"
-ALL = [EN_HANDOUT, EN_LEAFLET, IT_HANDOUT, IT_LEAFLET]
+ES_LEAFLET = "hemifacial-spasm.es.leaflet.pdf"
+ES_HANDOUT = "hemifacial-spasm.es.handout.pdf"
+AR_LEAFLET = "hemifacial-spasm.ar.leaflet.pdf"
+AR_HANDOUT = "hemifacial-spasm.ar.handout.pdf"
+ALL = sorted(
+    [EN_HANDOUT, EN_LEAFLET, IT_HANDOUT, IT_LEAFLET, ES_HANDOUT, ES_LEAFLET, AR_HANDOUT, AR_LEAFLET]
+)
 
 
 def test_every_shipped_leaflet_is_built(built_demo: Path) -> None:
@@ -25,7 +31,10 @@ def test_every_shipped_leaflet_is_built(built_demo: Path) -> None:
 
 @pytest.mark.parametrize(
     ("name", "low", "high"),
-    [(EN_LEAFLET, 1, 4), (IT_LEAFLET, 1, 4), (EN_HANDOUT, 1, 1), (IT_HANDOUT, 1, 1)],
+    [
+        *((name, 1, 4) for name in (EN_LEAFLET, IT_LEAFLET, ES_LEAFLET, AR_LEAFLET)),
+        *((name, 1, 1) for name in (EN_HANDOUT, IT_HANDOUT, ES_HANDOUT, AR_HANDOUT)),
+    ],
 )
 def test_page_counts(built_demo: Path, name: str, low: int, high: int) -> None:
     assert low <= len(PdfReader(built_demo / name).pages) <= high
@@ -180,6 +189,8 @@ def test_fonts_are_embedded(built_demo: Path) -> None:
             "Open-Sans-Bold",
             "Open-Sans-Italic",
             "Open-Sans-BoldItalic",
+            "Leaflets-Noto-Sans-Arabic",
+            "Leaflets-Noto-Sans-Arabic-Bold",
         }, fonts
 
 
@@ -228,13 +239,14 @@ def test_a_broken_condition_does_not_stop_the_others(make_workspace: Callable[..
     root = make_workspace()
     second_condition(root)
     workspace = open_workspace(root)
-    assert build(workspace).ok
+    languages = ["en", "it"]  # What the copy has; two languages keep the test short.
+    assert build(workspace, languages=languages).ok
     kept = (root / "build" / "spasm-copy.en.leaflet.pdf").read_bytes()
     meta = root / "data/spasm-copy/condition.yaml"
     meta.write_text(meta.read_text("utf-8").replace("2026-11-20", "someday", 1), "utf-8")
     (root / "build" / EN_LEAFLET).unlink()
 
-    report = build(workspace)
+    report = build(workspace, languages=languages)
     assert not report.ok
     statuses = {outcome.job.name: outcome.status for outcome in report.outcomes}
     assert statuses == {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -238,6 +239,11 @@ def test_cli_imports_both_seeds_and_check_finds_no_error(
 
 def test_wordpress_post_in_spanish(make_workspace: Callable[..., Path]) -> None:
     root = make_workspace()
+    config = root / "leaflets.toml"  # A clinic that does not build Spanish leaflets yet.
+    config.write_text(
+        re.sub(r"(?m)^languages = .*$", 'languages = ["en", "it"]', config.read_text("utf-8")),
+        "utf-8",
+    )
     report = run_import(root, FIXTURES / "wordpress-es.json")
     assert (report.slug, report.language, report.title) == ("migrana", "es", "Migraña")
     assert report.mapped[1:] == [
@@ -516,6 +522,7 @@ def test_force_adds_the_new_source_to_an_existing_condition(
     root = make_workspace()
     meta = root / "data/hemifacial-spasm/condition.yaml"
     old = meta.read_text("utf-8")
+    (root / "data/hemifacial-spasm/es.md").unlink()  # No Spanish content yet.
     report = run_import(root, FIXTURES / "wordpress-es.json", slug="hemifacial-spasm", force=True)
     assert [(change.shown, change.status) for change in report.changes] == [
         ("data/hemifacial-spasm/condition.yaml", "replace"),
