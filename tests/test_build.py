@@ -322,3 +322,98 @@ def test_an_overlong_handout_is_a_warning(make_workspace: Callable[..., Path]) -
         f"{outcome.pages} pages, more than the 1 a clinic handout may take",
     )
     assert not report.ok  # --strict turns the warning into a failure
+
+
+def text_runs(path: Path, page: int) -> list[tuple[str, float]]:
+    """Return each text run of a page with the x (in points) where it starts."""
+    found: list[tuple[str, float]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], *_: object) -> None:
+        if text.strip():
+            found.append((text.strip(), cm[0] * tm[4] + cm[2] * tm[5] + cm[4]))
+
+    PdfReader(path).pages[page].extract_text(visitor_text=visit)
+    return found
+
+
+def start_of(path: Path, page: int, text: str) -> float:
+    """Return where the first text run that begins with *text* starts on a page."""
+    return next(x for run, x in text_runs(path, page) if run.startswith(text))
+
+
+def test_arabic_leaflet_has_lang_ar_and_arabic_text_on_the_right_pages(built_demo: Path) -> None:
+    reader = PdfReader(built_demo / AR_LEAFLET)
+    assert reader.trailer["/Root"]["/Lang"] == "ar"
+    assert reader.metadata is not None
+    assert reader.metadata.title == "التشنج النصفي الوجهي – معلومات للمرضى"
+    pages = [page.extract_text() for page in reader.pages]
+    assert len(pages) == 3
+    for word in ("معلومات للمرضى", "التشنج النصفي الوجهي", "باختصار", "ما هذه الحالة؟"):
+        assert word in pages[0]
+    assert "الأعراض" in pages[0] and "MRI" in pages[1]
+    for word in ("متى تطلب المساعدة", "الطبيب المختص المناسب", "اتصل بنا", "المصادر"):
+        assert word in pages[2]
+    for number, page in enumerate(pages, start=1):
+        # The footer in Arabic; numbers stay in digits that read left to right.
+        assert "الصفحة" in page and f"{number} " in page and "الإصدار" in page
+    for english in ("Symptoms", "Sources", "Page 1", "Contact us"):
+        assert english not in " ".join(pages)
+
+
+def test_arabic_handout_prints_its_arabic_text(built_demo: Path) -> None:
+    (page,) = [page.extract_text() for page in PdfReader(built_demo / AR_HANDOUT).pages]
+    for word in ("نشرة العيادة", "أهم النقاط", "الخطوات التالية", "ملاحظات طبيبك", "EMG"):
+        assert word in page
+    # Latin text and numbers inside the Arabic page keep their order.
+    for latin in ("1 Example Street, Milan", "+39 02 0000 0000", "neurology@example.org"):
+        assert latin in page
+
+
+def test_arabic_pages_embed_the_bundled_arabic_font_and_no_other(built_demo: Path) -> None:
+    for name in (AR_LEAFLET, AR_HANDOUT):
+        fonts = set()
+        for page in PdfReader(built_demo / name).pages:
+            for font in page["/Resources"]["/Font"].values():
+                base = str(font.get_object()["/BaseFont"]).split("+")[1]
+                fonts.add(base)
+        assert {"Leaflets-Noto-Sans-Arabic", "Leaflets-Noto-Sans-Arabic-Bold"} <= fonts
+        assert fonts <= {
+            "Open-Sans",
+            "Open-Sans-Bold",
+            "Open-Sans-Italic",
+            "Leaflets-Noto-Sans-Arabic",
+            "Leaflets-Noto-Sans-Arabic-Bold",
+        }, fonts
+
+
+def test_arabic_layout_is_mirrored(built_demo: Path) -> None:
+    arabic, english = built_demo / AR_LEAFLET, built_demo / EN_LEAFLET
+    middle = float(PdfReader(arabic).pages[0].mediabox.width) / 2
+    # The clinic's name beside the logo, the kicker and the headings start at
+    # the right in Arabic, at the left in English.
+    for arabic_text, english_text in [
+        ("Demo Neurology Clinic", "Demo Neurology Clinic"),
+        ("معلومات للمرضى", "INFORMATION FOR PATIENTS"),
+        ("ما هذه الحالة؟", "What is it?"),
+    ]:
+        assert start_of(arabic, 0, arabic_text) > middle > start_of(english, 0, english_text)
+    # The list bullets hang at the right margin.
+    bullets = [x for run, x in text_runs(arabic, 0) if run == "•"]
+    assert bullets and all(x > middle * 1.7 for x in bullets)
+    # The running header: the clinic at the right, the title at the left.
+    assert start_of(arabic, 1, "Demo Neurology Clinic") > middle
+    assert start_of(arabic, 1, "التشنج النصفي الوجهي") < middle / 2
+
+
+def test_spanish_leaflet_is_in_spanish(built_demo: Path) -> None:
+    pages = pdf_pages(built_demo / ES_LEAFLET)
+    text = " ".join(pages)
+    assert pages[0].startswith(
+        "Demo Neurology Clinic Movement Disorders Service "
+        "INFORMACIÓN PARA PACIENTES Espasmo hemifacial En resumen"
+    )
+    for heading in ("¿Qué es?", "Síntomas", "Causas", "Cómo se diagnostica", "Fuentes"):
+        assert heading in text
+    assert "Próxima revisión 20 de noviembre de 2027" in text
+    for number, page in enumerate(pages, start=1):
+        assert f"Página {number} de {len(pages)}" in page

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import SEEDS, pdf_pages, run_cli
+from pypdf import PdfReader
 
 from leaflets.build import build
 from leaflets.cli import cli, import_command
@@ -704,3 +705,72 @@ def test_source_dates_are_validated_like_other_dates(make_workspace: Callable[..
         "data/hemifacial-spasm/condition.yaml:19: sources[1].imported: last week is not a date "
         "in YYYY-MM-DD format (like 2026-11-22)"
     ]
+
+
+# -- Import, add the language, build -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fixture", "lang", "slug", "title", "headings"),
+    [
+        (
+            "page-es.html",
+            "es",
+            "cefalea-tensional",
+            "Cefalea tensional",
+            ["¿Qué es?", "Síntomas", "Causas", "Opciones de tratamiento", "Cuándo pedir ayuda"],
+        ),
+        (
+            "page-fr.html",
+            "fr",
+            "sciatique",
+            "Sciatique",
+            ["Qu’est-ce que c’est ?", "Symptômes", "Le diagnostic", "Quel spécialiste consulter"],
+        ),
+        (
+            "article-de.txt",
+            "de",
+            "migrane",
+            "Migräne",
+            ["Was ist das?", "Beschwerden", "Ursachen", "Behandlungsmöglichkeiten", "Quellen"],
+        ),
+    ],
+)
+def test_an_imported_page_builds_in_its_own_language(
+    make_workspace: Callable[..., Path],
+    fixture: str,
+    lang: str,
+    slug: str,
+    title: str,
+    headings: list[str],
+) -> None:
+    root = make_workspace()
+    config = root / "leaflets.toml"
+    config.write_text(  # A clinic that prints English leaflets only, so far.
+        re.sub(r"(?m)^languages = .*$", 'languages = ["en"]', config.read_text("utf-8")), "utf-8"
+    )
+    imported = run_cli("import", "-C", root, FIXTURES / fixture)
+    assert imported.exit_code == 0, imported.output
+    assert (
+        f"'{lang}' is not in the [build] languages of leaflets.toml (en); "
+        "add it there to build this leaflet"
+    ) in imported.stdout
+    config.write_text(
+        config.read_text("utf-8").replace('languages = ["en"]', f'languages = ["en", "{lang}"]'),
+        "utf-8",
+    )
+    result = run_cli("build", "-C", root, "--condition", slug)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"built    build/{slug}.{lang}.leaflet.pdf  (")
+    assert lines[1].startswith(f"built    build/{slug}.{lang}.handout.pdf  (1 page, ")
+    # Every template message is translated: nothing falls back to English.
+    assert "not translated" not in result.stderr and "fuzzy" not in result.stderr
+    reader = PdfReader(root / "build" / f"{slug}.{lang}.leaflet.pdf")
+    assert reader.trailer["/Root"]["/Lang"] == lang
+    text = " ".join(pdf_pages(root / "build" / f"{slug}.{lang}.leaflet.pdf"))
+    assert title in text
+    for heading in headings:
+        assert heading in text
+    for english in ("What is it?", "Symptoms", "Treatment options", "Page 1 of"):
+        assert english not in text
