@@ -184,7 +184,9 @@ def load_project(
             continue
         project.catalogs[lang] = catalog
         project.problems.extend(catalog.warnings)
-        project.environments[lang] = make_environment(template_dirs, catalog)
+        project.environments[lang] = make_environment(
+            template_dirs, catalog, date_locale=config.locale_for(lang)
+        )
     for name in chosen_templates:
         for lang, env in project.environments.items():
             try:

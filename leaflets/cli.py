@@ -58,7 +58,14 @@ def handle_errors(function: F) -> F:
 def _workspace(path: Path | None, **overrides: Any) -> Any:
     from .workspace import open_workspace
 
-    return open_workspace(path, **overrides)
+    return open_workspace(path or _group_workspace(), **overrides)
+
+
+def _group_workspace() -> Path | None:
+    """Return the -C folder given before the command (``leaflets -C DIR build``)."""
+    context = click.get_current_context(silent=True)
+    obj = context.find_root().obj if context else None
+    return obj.get("workspace") if isinstance(obj, dict) else None
 
 
 workspace_option = click.option(
@@ -108,15 +115,23 @@ def with_selection(function: F) -> F:
 @click.version_option(__version__, prog_name="leaflets")
 @click.option("-v", "--verbose", is_flag=True, help="Print debugging information.")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
+@click.option(
+    "-C",
+    "--workspace",
+    "workspace_path",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Workspace folder, for every command (also accepted after the command).",
+)
 @click.pass_context
-def cli(ctx: click.Context, verbose: bool, quiet: bool) -> None:
+def cli(ctx: click.Context, verbose: bool, quiet: bool, workspace_path: Path | None) -> None:
     """Build localized, accessible PDF patient leaflets from condition data.
 
     A workspace is a folder with leaflets.toml (the clinic and build
     settings) and data/ (one folder per condition: condition.yaml plus one
     <lang>.md per language). Start with `leaflets init DIR`.
     """
-    ctx.obj = {"quiet": quiet}
+    ctx.obj = {"quiet": quiet, "workspace": workspace_path}
     _setup_logging(verbose, quiet)
 
 
@@ -256,13 +271,14 @@ def check(
     error (or, with --strict, a warning).
     """
     from .build import check as run_check
+    from .progress import plural
 
     workspace = _workspace(workspace_path)
     problems = run_check(workspace, conditions=conditions, languages=languages, templates=templates)
     _print_problems(problems)
     errors = sum(1 for problem in problems if problem.is_error)
     warnings = len(problems) - errors
-    click.echo(f"{errors} errors, {warnings} warnings")
+    click.echo(f"{plural(errors, 'error')}, {plural(warnings, 'warning')}")
     if errors or (strict and warnings):
         sys.exit(1)
 
@@ -283,6 +299,7 @@ def list_command(
     age of about 11-13.
     """
     from .build import load_project, plan
+    from .progress import plural
     from .readability import measure, plain_text
 
     workspace = _workspace(workspace_path)
@@ -309,15 +326,28 @@ def list_command(
             shown = f"{score}{'' if score.ok else ' - too hard'}" if score else "not measured"
             click.echo(f"{condition.slug}.{lang}: reading level: {shown}")
     ready = len(jobs)
-    click.echo(f"{ready} of {len(rows)} outputs can be built")
+    click.echo(f"{ready} of {plural(len(rows), 'output')} can be built")
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@workspace_option
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), required=False)
 @handle_errors
-def init(directory: Path) -> None:
-    """Create a workspace in DIRECTORY with the demo clinic and condition."""
+def init(workspace_path: Path | None, directory: Path | None) -> None:
+    """Create a workspace in DIRECTORY with the demo clinic and condition.
+
+    DIRECTORY is taken inside the -C folder when both are given; either one
+    alone names the new workspace.
+    """
     from .workspace import init_workspace
+
+    base = workspace_path or _group_workspace()
+    if directory is None:
+        if base is None:
+            raise click.UsageError("name the folder to create: `leaflets init DIR`")
+        directory = base
+    elif base is not None:
+        directory = base / directory
 
     for path in init_workspace(directory):
         click.echo(f"created  {path}")

@@ -38,6 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "pdf_variant": "pdf/ua-1",
     "templates": list(TEMPLATES),
     "data_dir": "data",
+    "locales": {},
 }
 
 FILENAME_FIELDS = {"condition", "lang", "template", "version"}
@@ -72,7 +73,14 @@ class Config:
     pdf_variant: str
     templates: tuple[str, ...]
     data_dir: Path
+    #: The Babel locale that formats dates for a language, where it is not the
+    #: language itself (``{"en": "en_GB"}``: "20 November 2026").
+    locales: dict[str, str] = field(default_factory=dict)
     raw_text: str = field(repr=False, default="")
+
+    def locale_for(self, lang: str) -> str:
+        """Return the Babel locale that formats dates and numbers for *lang*."""
+        return self.locales.get(lang, lang)
 
     def output_name(self, *, condition: str, lang: str, template: str, version: str) -> str:
         """Return the output file name for one leaflet."""
@@ -231,6 +239,22 @@ def load_config(root: Path, **overrides: Any) -> Config:
         for message in _filename_problems(filename)
     )
 
+    locales = options["locales"]
+    if not isinstance(locales, dict):
+        report("build", "locales", 'must be a table like { en = "en_GB" }')
+        locales = {}
+    # A mapping for a language not built now is kept (a language may be
+    # switched off for a while); a key that is no language at all is a typo.
+    for lang, locale in locales.items():
+        if why := validate_language(lang):
+            report("build", "locales", why)
+        elif why := validate_language(locale):
+            report("build", "locales", f"{lang}: {why}")
+        elif locale.split("_")[0] != lang.split("_")[0]:
+            report(
+                "build", "locales", f"{lang}: {locale!r} is not a locale of the language {lang!r}"
+            )
+
     for key in ("output_dir", "data_dir"):
         if not isinstance(options[key], str) or not options[key].strip():
             report("build", key, "must be a folder path")
@@ -250,6 +274,7 @@ def load_config(root: Path, **overrides: Any) -> Config:
         pdf_variant=variant,
         templates=tuple(templates),
         data_dir=(root / options["data_dir"]).resolve(),
+        locales=dict(locales),
         raw_text=text,
     )
 

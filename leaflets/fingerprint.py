@@ -149,6 +149,7 @@ class Fingerprinter:
             "clinic": clinic,
             "paper": config.paper,
             "pdf_variant": config.pdf_variant,
+            "locales": config.locales,
             "stylesheets": {name: self.display(str(path)) for name, path in stylesheets.items()},
         }
         self._shared = json.dumps(shared, sort_keys=True).encode()

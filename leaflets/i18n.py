@@ -144,7 +144,12 @@ def _reason(error: PoFileError) -> str:
 
 
 def extract_messages(template_dirs: Iterable[Path]) -> Catalog:
-    """Extract every translatable message from the templates into a template catalog."""
+    """Extract every translatable message from the templates into a template catalog.
+
+    Locations read ``templates/leaflet.html:12`` whether the template is the
+    workspace's or the built-in theme's, so that catalogs never carry a
+    machine's absolute paths and diff cleanly.
+    """
     template = Catalog(
         project=PROJECT, fuzzy=False, header_comment="# Messages of the leaflets templates."
     )
@@ -154,7 +159,7 @@ def extract_messages(template_dirs: Iterable[Path]) -> Catalog:
             method_map=[("**.html", "jinja2")],
             options_map={"**.html": JINJA_OPTIONS},
         ):
-            path = (folder / filename).as_posix()
+            path = (Path(folder.name) / filename).as_posix()
             template.add(message, None, [(path, lineno)], auto_comments=comments, context=context)
     return template
 
@@ -164,31 +169,48 @@ def message_ids(template_dirs: Iterable[Path]) -> set[str]:
     return {str(message.id) for message in extract_messages(template_dirs) if message.id}
 
 
-def _write_po_atomic(path: Path, catalog: Catalog) -> None:
+def _write_po_atomic(path: Path, catalog: Catalog) -> bool:
+    """Write *catalog* to *path* unless only its creation or revision date would change.
+
+    Return whether the file was written.
+    """
     from .output import atomic_write
 
     buffer = io.BytesIO()
     write_po(buffer, catalog, width=88, sort_output=False, omit_header=False)
-    atomic_write(path, buffer.getvalue())
+    data = buffer.getvalue()
+    try:
+        old = path.read_bytes()
+    except OSError:
+        old = None
+    if old is not None and _DATES.sub(b"", old) == _DATES.sub(b"", data):
+        return False
+    atomic_write(path, data)
+    return True
+
+
+#: Header lines that change with the clock or the Babel version, left out when
+#: comparing catalogs.
+_DATES = re.compile(
+    rb'^"(?:POT-Creation-Date|PO-Revision-Date|Generated-By): [^"]*"\n', re.MULTILINE
+)
 
 
 def update_catalogs(locales_dir: Path, template_dirs: list[Path], *, root: Path) -> list[Path]:
-    """Write messages.pot and merge it into every language's .po; return files written."""
+    """Write messages.pot and merge it into every language's .po; return files written.
+
+    A file whose only change would be its date is left untouched.
+    """
     template = extract_messages(template_dirs)
-    for message in template:
-        # Keep file references relative to the workspace so catalogs diff cleanly.
-        message.locations = [
-            (display_path(Path(path), root), line) for path, line in message.locations
-        ]
-    written = [locales_dir / f"{DOMAIN}.pot"]
-    _write_po_atomic(written[0], template)
+    pot_path = locales_dir / f"{DOMAIN}.pot"
+    written = [pot_path] if _write_po_atomic(pot_path, template) else []
     for po_path in sorted(locales_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
         lang = po_path.parent.parent.name
         with po_path.open("rb") as handle:
             catalog = read_po(handle, locale=lang)
         catalog.update(template, update_header_comment=False)
-        _write_po_atomic(po_path, catalog)
-        written.append(po_path)
+        if _write_po_atomic(po_path, catalog):
+            written.append(po_path)
     return written
 
 

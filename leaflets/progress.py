@@ -30,6 +30,11 @@ def format_size(size: int) -> str:
     return f"{size / 1024:.0f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"
 
 
+def plural(count: int, noun: str) -> str:
+    """Return "1 page", "2 pages": a count with its (English) noun in the right number."""
+    return f"{count} {noun if count == 1 else noun + 's'}"
+
+
 def summary(report: BuildReport) -> str:
     """Return the one-line summary of a build."""
     pages = sum(o.pages for o in report.outcomes if o.status in ("built", "unchanged"))
@@ -37,8 +42,8 @@ def summary(report: BuildReport) -> str:
     return (
         f"{report.count('built')} built, {report.count('unchanged')} unchanged, "
         f"{report.count('failed')} failed, {report.count('skipped')} skipped, "
-        f"{report.count('removed')} removed, {report.warnings} warnings; "
-        f"{pages} pages, {format_size(size)} in {report.elapsed:.1f} s"
+        f"{report.count('removed')} removed, {plural(report.warnings, 'warning')}; "
+        f"{plural(pages, 'page')}, {format_size(size)} in {report.elapsed:.1f} s"
     )
 
 
@@ -68,8 +73,8 @@ class Progress:
                 self._bar.update(1)
         elif self.mode == "lines" and outcome.status == "built":
             click.echo(
-                f"built    {self.shown(outcome.job.output)}  ({outcome.pages} "
-                f"{'page' if outcome.pages == 1 else 'pages'}, {format_size(outcome.size)})"
+                f"built    {self.shown(outcome.job.output)}  "
+                f"({plural(outcome.pages, 'page')}, {format_size(outcome.size)})"
             )
 
     def changes(self, paths: list[Path]) -> None:

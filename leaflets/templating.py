@@ -111,8 +111,13 @@ def isolate(value: object) -> Markup:
     return Markup('<bdi dir="{}">{}</bdi>').format(direction, value)
 
 
-def make_environment(search_path: list[Path], catalog: LoadedCatalog) -> jinja2.Environment:
-    """Create the Jinja2 environment that renders templates in *catalog*'s language."""
+def make_environment(
+    search_path: list[Path], catalog: LoadedCatalog, *, date_locale: str | None = None
+) -> jinja2.Environment:
+    """Create the Jinja2 environment that renders templates in *catalog*'s language.
+
+    Dates are formatted in *date_locale* (``en_GB``), by default the language.
+    """
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(path) for path in search_path]),
         autoescape=True,
@@ -125,7 +130,7 @@ def make_environment(search_path: list[Path], catalog: LoadedCatalog) -> jinja2.
     # Keep translations whitespace-insensitive, as babel.cfg extracts them.
     env.policies["ext.i18n.trimmed"] = True
     env.install_gettext_translations(catalog.translations, newstyle=True)  # type: ignore[attr-defined]
-    env.filters["long_date"] = partial(_long_date_filter, lang=catalog.lang)
+    env.filters["long_date"] = partial(_long_date_filter, lang=date_locale or catalog.lang)
     env.filters["css_string"] = css_string
     env.filters["ltr"] = ltr
     env.filters["isolate"] = isolate

@@ -87,7 +87,8 @@ def test_english_leaflet_sections_come_in_order(built_demo: Path) -> None:
     ]
     positions = [text.index(heading) for heading in headings]
     assert positions == sorted(positions)
-    assert "Next review November 20, 2027" in text
+    # The demo clinic is in Milan: its English leaflets carry British dates.
+    assert "Next review 20 November 2027" in text
     assert "Top Doctors (La redazione di Top Doctors): Emispasmo facciale" in text
     assert (
         "https://www.benech-neurochirurgia.it/en/areas-of-expertise/facial-nerve-hemispasm/"
@@ -201,6 +202,22 @@ def test_builds_are_byte_identical(make_workspace: Callable[..., Path], built_de
         assert (workspace.config.output_dir / name).read_bytes() == (built_demo / name).read_bytes()
 
 
+def test_date_locale_per_language(make_workspace: Callable[..., Path]) -> None:
+    text = (REPO / "leaflets.toml").read_text("utf-8")
+    american = make_workspace(config=text.replace('locales = { en = "en_GB" }', ""))
+    build(open_workspace(american), languages=["en"], templates=["leaflet"])
+    pages = pdf_pages(american / "build" / EN_LEAFLET)
+    assert "Next review November 20, 2027" in " ".join(pages)
+    assert "Version 1.0 · reviewed November 20, 2026" in pages[0]
+
+    british = make_workspace()
+    build(open_workspace(british), languages=["en", "it"], templates=["leaflet"])
+    pages = pdf_pages(british / "build" / EN_LEAFLET)
+    assert "Version 1.0 · reviewed 20 November 2026" in pages[0]
+    # The mapping changes only the language it names.
+    assert "revisionato il 20 novembre 2026" in pdf_pages(british / "build" / IT_LEAFLET)[0]
+
+
 def test_letter_paper_and_pdf_a(make_workspace: Callable[..., Path]) -> None:
     workspace = open_workspace(make_workspace(), paper="Letter", pdf_variant="pdf/a-3a")
     report = build(workspace, languages=["it"], templates=["leaflet"])
@@ -278,7 +295,7 @@ def test_a_broken_template_stops_only_its_outputs(make_workspace: Callable[..., 
     assert statuses["hemifacial-spasm.en.leaflet"] == "built"
     assert statuses["hemifacial-spasm.en.handout"] == "failed"
     assert [str(p) for p in report.problems] == [
-        "templates/handout.html:39: template syntax error: Encountered unknown tag 'endblock'. "
+        "templates/handout.html:37: template syntax error: Encountered unknown tag 'endblock'. "
         "You probably made a nesting mistake. Jinja is expecting this tag, but currently "
         "looking for 'endif'. The innermost block that needs to be closed is 'if'.",
     ]

@@ -89,7 +89,7 @@ def test_check_exit_codes(make_workspace: Callable[..., Path]) -> None:
     en.write_text(en.read_text("utf-8").replace("## causes", "## cause"), "utf-8")
     failed = run_cli("check", "-C", root)
     assert failed.exit_code == 1
-    assert failed.stdout == "1 errors, 1 warnings\n"
+    assert failed.stdout == "1 error, 1 warning\n"
 
 
 def test_list_shows_what_is_missing(make_workspace: Callable[..., Path]) -> None:
@@ -144,9 +144,9 @@ def test_i18n_init_update_compile(make_workspace: Callable[..., Path]) -> None:
     root = make_workspace()
     result = run_cli("i18n", "init", "-C", root, "fr")
     assert result.output == "wrote    locales/fr/LC_MESSAGES/messages.po\n"
+    # The new catalog is already in step with the templates: only the .pot is new.
     assert run_cli("i18n", "update", "-C", root).output.splitlines() == [
         "wrote    locales/messages.pot",
-        "wrote    locales/fr/LC_MESSAGES/messages.po",
     ]
     assert (
         run_cli("i18n", "compile", "-C", root).output
@@ -187,3 +187,45 @@ def test_new_language_needs_no_code_change(make_workspace: Callable[..., Path]) 
     text = " ".join(pdf_pages(root / "build/hemifacial-spasm.nl.leaflet.pdf"))
     assert "Hemifaciale spasme" in text and "Klachten" in text
     assert "20 november 2026" in text
+
+
+def test_workspace_option_before_the_command(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace()
+    result = run_cli("-C", root, "build", "--lang", "it", "--template", "handout")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "built    build/hemifacial-spasm.it.handout.pdf  ("
+        + result.stdout.split("handout.pdf  (")[1].split(")")[0]
+        + ")",
+        result.stdout.splitlines()[-1],
+    ]
+    summary = result.stdout.splitlines()[-1]
+    assert summary.startswith("1 built, 0 unchanged, 0 failed, 0 skipped, 0 removed, 0 warnings; ")
+    assert "; 1 page, " in summary
+    assert run_cli("-C", root, "check").stdout == "0 errors, 0 warnings\n"
+    # After the command, -C still wins over the one before it.
+    other = make_workspace()
+    run_cli("-C", root, "build", "-C", other, "-l", "en", "-t", "handout")
+    assert (other / "build/hemifacial-spasm.en.handout.pdf").exists()
+    assert not (root / "build/hemifacial-spasm.en.handout.pdf").exists()
+
+
+def test_workspace_option_before_init_and_i18n(tmp_path: Path) -> None:
+    created = run_cli("-C", tmp_path / "clinic", "init")
+    assert created.exit_code == 0, created.output
+    assert (tmp_path / "clinic/leaflets.toml").is_file()
+    inside = run_cli("-C", tmp_path, "init", "second")
+    assert inside.exit_code == 0, inside.output
+    assert (tmp_path / "second/leaflets.toml").is_file()
+    assert run_cli("init").exit_code == 2
+    result = run_cli("-C", tmp_path / "clinic", "i18n", "init", "fr")
+    assert (result.exit_code, result.stdout) == (0, "wrote    locales/fr/LC_MESSAGES/messages.po\n")
+
+
+def test_plurals_in_messages(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace()
+    meta = root / "data/hemifacial-spasm/condition.yaml"
+    meta.write_text(meta.read_text("utf-8").replace("owner:", "owners:"), "utf-8")
+    assert run_cli("check", "-C", root).stdout == "2 errors, 0 warnings\n"
+    listing = run_cli("list", "-C", make_workspace(), "-l", "en", "-t", "handout")
+    assert listing.stdout.splitlines()[-1] == "1 of 1 output can be built"

@@ -77,7 +77,7 @@ colour = "blue"
         "address, phone, email, website, logo)",
         "leaflets.toml:1: clinic.name: is required: the clinic's name is printed on every leaflet",
         "leaflets.toml:11: build.colour: unknown key (expected one of: languages, paper, "
-        "output_dir, filename, pdf_variant, templates, data_dir)",
+        "output_dir, filename, pdf_variant, templates, data_dir, locales)",
         "leaflets.toml:6: build.languages: unknown language code 'xx'",
         "leaflets.toml:6: build.languages: 'english' is not a language code like 'en' or 'pt_BR'",
         "leaflets.toml:7: build.paper: 'A3' is not one of: A4, Letter",
@@ -116,4 +116,20 @@ def test_filename_placeholders(make_workspace: Callable[..., Path]) -> None:
         "must end with .pdf",
         "leaflets.toml:4: build.filename: 'out/{condition}.{lang}.{template}.{size}.txt' "
         "must be a file name, not a path",
+    ]
+
+
+def test_date_locales(make_workspace: Callable[..., Path]) -> None:
+    config = load_config(make_workspace())
+    assert config.locales == {"en": "en_GB"}
+    assert config.locale_for("en") == "en_GB"
+    assert config.locale_for("it") == "it"
+    bad = MINIMAL + "[build]\n" + 'locales = { en = "it_IT", english = "", it = "xx" }\n'
+    assert errors(make_workspace(config=bad)) == [
+        "leaflets.toml:4: build.locales: en: 'it_IT' is not a locale of the language 'en'",
+        "leaflets.toml:4: build.locales: 'english' is not a language code like 'en' or 'pt_BR'",
+        "leaflets.toml:4: build.locales: it: unknown language code 'xx'",
+    ]
+    assert errors(make_workspace(config=MINIMAL + '[build]\nlocales = "en_GB"\n')) == [
+        'leaflets.toml:4: build.locales: must be a table like { en = "en_GB" }'
     ]

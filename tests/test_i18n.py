@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
-from conftest import REPO
+from conftest import REPO, run_cli
 
 from leaflets.build import check, load_project
 from leaflets.exceptions import CatalogError
@@ -105,6 +106,40 @@ def test_untranslated_messages_are_warnings(make_workspace: Callable[..., Path])
         f"{IT_PO}:{line}: warning: msgid 'Symptoms': not translated; the leaflet will show "
         "the English text",
     ]
+
+
+def test_new_catalog_names_templates_relative_to_the_workspace(
+    make_workspace: Callable[..., Path],
+) -> None:
+    root = make_workspace()
+    assert run_cli("i18n", "init", "-C", root, "fr").exit_code == 0
+    text = (root / "locales/fr/LC_MESSAGES/messages.po").read_text("utf-8")
+    locations = [line for line in text.splitlines() if line.startswith("#: ")]
+    assert locations and all(line.startswith("#: templates/") for line in locations)
+    assert str(REPO) not in text and str(root) not in text
+
+
+def test_update_leaves_catalogs_alone_when_only_the_date_would_change(
+    make_workspace: Callable[..., Path],
+) -> None:
+    root = make_workspace()
+    shutil.copytree(REPO / "locales", root / "locales")
+    shutil.copytree(REPO / "templates", root / "templates")
+    before = {path: path.read_bytes() for path in (root / "locales").rglob("*.po*")}
+    result = run_cli("i18n", "update", "-C", root)
+    assert (result.exit_code, result.stdout) == (0, "")
+    assert {path: path.read_bytes() for path in before} == before
+
+    leaflet = root / "templates/leaflet.html"
+    leaflet.write_text(
+        leaflet.read_text("utf-8").replace(
+            "{% endblock %}\n", '{{ _("New line") }}{% endblock %}\n', 1
+        ),
+        "utf-8",
+    )
+    result = run_cli("i18n", "update", "-C", root)
+    assert result.stdout.splitlines()[0] == "wrote    locales/messages.pot"
+    assert 'msgid "New line"' in (root / "locales/it/LC_MESSAGES/messages.po").read_text("utf-8")
 
 
 #: Every language leaflets ships template text for.
