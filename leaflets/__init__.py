@@ -30,6 +30,7 @@ _EXPORTS = {
     "DataError": "exceptions",
     "TemplateError": "exceptions",
     "CatalogError": "exceptions",
+    "FontError": "exceptions",
     "RenderError": "exceptions",
     "ImportSourceError": "exceptions",
     "Problem": "exceptions",
