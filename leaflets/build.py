@@ -12,6 +12,7 @@ A build goes in three steps:
 
 from __future__ import annotations
 
+import calendar
 import contextlib
 import logging
 import os
@@ -172,7 +173,7 @@ def load_project(
         problems=problems,
     )
     template_dirs = workspace.search_path("templates")
-    expected = message_ids(template_dirs)
+    expected = message_ids(template_dirs, trusted=workspace.trusted_roots())
     for lang in chosen_languages:
         try:
             catalog = load_catalog(
@@ -185,7 +186,10 @@ def load_project(
         project.catalogs[lang] = catalog
         project.problems.extend(catalog.warnings)
         project.environments[lang] = make_environment(
-            template_dirs, catalog, date_locale=config.locale_for(lang)
+            template_dirs,
+            catalog,
+            date_locale=config.locale_for(lang),
+            trusted=workspace.trusted_roots(),
         )
     for name in chosen_templates:
         for lang, env in project.environments.items():
@@ -326,10 +330,11 @@ def _check_glyphs(project: Project, job: Job, condition: Condition, html: str) -
     from .glyphs import check_html, font_files
 
     workspace = project.workspace
+    trusted = workspace.trusted_roots()
     if project.fonts is None:
-        project.fonts = font_files(stylesheets(workspace).values())
+        project.fonts = font_files(stylesheets(workspace).values(), trusted=trusted)
     catalog = project.catalogs[job.lang].path
-    sources = [
+    candidates = [
         condition.contents[job.lang].path,
         condition.folder / "condition.yaml",
         *([catalog] if catalog else []),
@@ -340,6 +345,7 @@ def _check_glyphs(project: Project, job: Job, condition: Condition, html: str) -
             for path in sorted(folder.glob("*.html"))
         ),
     ]
+    sources = [path for path in candidates if workspace.is_trusted(path)]
     problems = check_html(
         html, fonts=project.fonts, sources=sources, root=workspace.root, name=job.name
     )
@@ -666,6 +672,12 @@ def _render(
         for condition in project.conditions
         if condition.metadata
     }
+    # Fonts subset by fontTools carry this date, from the data, never the clock.
+    epochs = {
+        condition.slug: calendar.timegm(condition.metadata.last_reviewed.timetuple())
+        for condition in project.conditions
+        if condition.metadata
+    }
     # Fill every template before writing any PDF: an error in a template
     # shows up before the batch starts.
     tasks: list[workers.Task] = []
@@ -678,7 +690,9 @@ def _render(
             report.outcomes.append(outcome)
             notify(outcome)
             continue
-        tasks.append(workers.Task(job.name, html, base_url, job.output))
+        tasks.append(
+            workers.Task(job.name, html, base_url, job.output, epochs.get(job.condition, 0))
+        )
         rendered_jobs.append(job)
     _remove_leftovers(config.output_dir)
     if on_start is not None:
@@ -690,8 +704,10 @@ def _render(
     )
     report.workers = max(1, min(jobs, len(tasks))) if tasks else 0
     results = workers.render_all(tasks, settings=settings, jobs=jobs, render=workers.render_task)
+    font_fallback = ""
     for job, result in zip(rendered_jobs, results, strict=True):
         report.peak_worker_rss = max(report.peak_worker_rss, result.peak_rss)
+        font_fallback = font_fallback or result.font_fallback
         outcome = _record(
             job,
             result,
@@ -702,6 +718,16 @@ def _render(
         )
         report.outcomes.append(outcome)
         notify(outcome)
+    if font_fallback:
+        logger.warning(FONT_FALLBACK_WARNING, font_fallback)
+
+
+#: What a build says, once, when WeasyPrint subset the fonts with fontTools.
+FONT_FALLBACK_WARNING = (
+    "fonts were subset with fontTools instead of HarfBuzz: %s; the PDFs are bigger and "
+    "slower to make (install it: `apt-get install libharfbuzz-subset0`, or run "
+    "`./dev.sh setup`; `leaflets doctor` checks the setup)"
+)
 
 
 def _record(

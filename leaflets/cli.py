@@ -416,6 +416,18 @@ def i18n_compile(workspace_path: Path | None) -> None:
         click.echo(f"wrote    {path.relative_to(workspace.root)}")
 
 
+@cli.command()
+@workspace_option
+@handle_errors
+def doctor(workspace_path: Path | None) -> None:
+    """Check the libraries, fonts and catalogs leaflets needs; exit 1 if any is missing."""
+    from .doctor import run
+
+    diagnosis = run(workspace_path or _group_workspace())
+    click.echo(diagnosis.format())
+    sys.exit(1 if diagnosis.problems else 0)
+
+
 @cli.command("import")
 @workspace_option
 @click.argument("source")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ from markupsafe import Markup
 from . import markdown
 from .config import validate_language
 from .exceptions import Problem, display_path
+from .workspace import is_inside
 from .yaml_loader import LineDict, LineList, load_yaml
 
 METADATA_NAME = "condition.yaml"
@@ -211,7 +213,7 @@ def load_metadata(path: Path, *, root: Path, slug: str) -> tuple[Metadata | None
     """Load ``condition.yaml``; return the metadata (None if unusable) and its problems."""
     shown = display_path(path, root)
     problems: list[Problem] = []
-    text, read_problem = _read_text(path, shown)
+    text, read_problem = _read_text(path, shown, root=root)
     if read_problem:
         return None, [read_problem]
     data = _load_mapping(text, shown, problems, line_offset=0)
@@ -291,7 +293,7 @@ def _load_sources(data: LineDict, fields: _Fields) -> list[Source]:
 def load_content(path: Path, *, root: Path, lang: str) -> tuple[Content | None, list[Problem]]:
     """Load one language's ``<lang>.md``: YAML front matter, then ``## key`` sections."""
     shown = display_path(path, root)
-    text, read_problem = _read_text(path, shown)
+    text, read_problem = _read_text(path, shown, root=root)
     if read_problem:
         return None, [read_problem]
     match = _FRONT_MATTER_RE.match(text)
@@ -436,7 +438,13 @@ def _load_mapping(
     return data
 
 
-def _read_text(path: Path, shown: str) -> tuple[str, Problem | None]:
+def _read_text(path: Path, shown: str, *, root: Path) -> tuple[str, Problem | None]:
+    if not is_inside(path, (root.resolve(),)):
+        # A data file that is a link to elsewhere is never read (display_path resolved it).
+        shown = Path(os.path.relpath(path, root)).as_posix()
+        return "", Problem(
+            shown, None, None, f"resolves to {os.path.realpath(path)!r}, outside the workspace"
+        )
     try:
         return path.read_text(encoding="utf-8"), None
     except UnicodeDecodeError as error:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import TEMPLATES
-from .workspace import Workspace
+from .workspace import Workspace, is_inside
 
 #: The libraries whose version can change what a PDF looks like.
 RENDERING_PACKAGES = (
@@ -61,6 +61,9 @@ _STRING = re.compile(r""""([^"]*)"|'([^']*)'""")
 
 #: The digest of a file that does not exist.
 MISSING = "missing"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+#: The digest of a file whose real path is outside the workspace and the theme.
+OUTSIDE = "outside the workspace"
 
 
 def installed_versions(names: Iterable[str] = RENDERING_PACKAGES) -> dict[str, str]:
@@ -137,6 +140,10 @@ class Fingerprinter:
         self._resources: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
         self._resource_parts: dict[tuple[tuple[str, str], ...], bytes] = {}
         self._template_dirs = workspace.search_path("templates")
+        self._trusted = workspace.trusted_roots()
+        self._trusted_names = {str(root) for root in self._trusted}
+        self._trusted_prefixes = tuple(os.path.join(str(root), "") for root in self._trusted)
+        self._folders: dict[str, bool] = {}
         self._locale_dirs = workspace.search_path("locales")
         config = workspace.config
         # Paths as the manifest writes them, so that a workspace can move.
@@ -165,17 +172,59 @@ class Fingerprinter:
         return shown if os.path.isabs(shown) else os.path.join(self.root, shown)
 
     def digest(self, path: str) -> str:
-        """Return the SHA-256 of *path*'s bytes, or a marker when it cannot be read."""
+        """Return the SHA-256 of *path*'s bytes, or a marker when it cannot be read.
+
+        A file whose real path (symlinks resolved) is outside the workspace
+        and the built-in theme is never read: a hostile manifest or symlink
+        must not make a build read /etc/shadow, even only to hash it.
+        """
         found = self._digests.get(path)
         if found is None:
+            found = self._digests[path] = self._hash(path)
+        return found
+
+    def _hash(self, path: str) -> str:
+        folder = path.rpartition(os.sep)[0] or os.sep
+        trusted = self._folders.get(folder)
+        if trusted is None:
+            trusted = self._trusted_folder(folder)
+        if not trusted:
+            return MISSING if not os.path.lexists(path) else OUTSIDE
+        try:
+            # O_NOFOLLOW: a symlink is opened only once its target is known to be inside.
+            descriptor = os.open(path, os.O_RDONLY | _NOFOLLOW)
+        except FileNotFoundError:
+            return MISSING
+        except OSError as error:
+            if not (os.path.islink(path) and is_inside(path, self._trusted)):
+                return OUTSIDE if os.path.islink(path) else f"unreadable ({error.strerror})"
             try:
-                with open(path, "rb") as stream:
-                    found = hashlib.sha256(stream.read()).hexdigest()
-            except FileNotFoundError:
-                found = MISSING
+                descriptor = os.open(path, os.O_RDONLY)
             except OSError as error:
-                found = f"unreadable ({error.strerror})"
-            self._digests[path] = found
+                return MISSING if isinstance(error, FileNotFoundError) else OUTSIDE
+        with open(descriptor, "rb") as stream:
+            try:
+                return hashlib.sha256(stream.read()).hexdigest()
+            except OSError as error:
+                return f"unreadable ({error.strerror})"
+
+    def _trusted_folder(self, folder: str) -> bool:
+        """Tell whether *folder* really is inside the workspace or the theme.
+
+        realpath() costs tens of microseconds a file, a no-op build's whole
+        budget over hundreds of files: walk down from the (real) roots
+        instead, one cached lstat per folder.
+        """
+        found = self._folders.get(folder)
+        if found is None:
+            parent = folder.rpartition(os.sep)[0] or os.sep
+            if folder in self._trusted_names:
+                found = True
+            elif parent != folder and any(folder.startswith(p) for p in self._trusted_prefixes):
+                found = self._trusted_folder(parent) and not os.path.islink(folder)
+            else:
+                found = is_inside(folder, self._trusted)
+            self._folders[folder] = found
         return found
 
     def inputs(self, folder: str, lang: str, template: str) -> JobInputs:
@@ -261,6 +310,8 @@ class Fingerprinter:
                 )
                 continue
             paths.append(path)
+            if self.digest(str(path)) in (MISSING, OUTSIDE):
+                continue  # The build reports it; never read it.
             try:
                 source = path.read_bytes().decode("utf-8", errors="replace")
             except OSError:

@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 from .exceptions import Problem, display_path
+from .workspace import is_inside
 
 _FONT_FACE = re.compile(r"@font-face\s*\{([^}]*)\}", re.I)
 _SRC_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)\s]*))\s*\)""")
@@ -29,17 +30,30 @@ _CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})\s?|\\(.)", re.S)
 _INVISIBLE_CATEGORIES = ("Cc", "Cf", "Zl", "Zp")
 
 
-def font_files(stylesheets: Iterable[Path]) -> list[Path]:
-    """Return the font files that the ``@font-face`` rules of *stylesheets* load."""
+def font_files(
+    stylesheets: Iterable[Path], *, trusted: tuple[Path, ...] | None = None
+) -> list[Path]:
+    """Return the font files that the ``@font-face`` rules of *stylesheets* load.
+
+    With *trusted* folders, stylesheets and fonts elsewhere (symlinks
+    resolved) are left unread: WeasyPrint refuses to load them anyway.
+    """
     found: list[Path] = []
     for css in stylesheets:
-        text = css.read_text(encoding="utf-8", errors="replace")
+        if trusted is not None and not is_inside(css, trusted):
+            continue
+        try:
+            text = css.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
         for rule in _FONT_FACE.findall(text):
             for groups in _SRC_URL.findall(rule):
                 reference = next((group for group in groups if group), "")
                 parts = urlsplit(urljoin(css.resolve().as_uri(), reference))
                 if parts.scheme == "file":
                     path = Path(unquote(parts.path)).resolve()
+                    if trusted is not None and not is_inside(path, trusted):
+                        continue
                     if path not in found:
                         found.append(path)
     return found
@@ -133,7 +147,10 @@ def describe(char: str) -> str:
 
 
 def locate(char: str, sources: Iterable[Path], root: Path) -> tuple[str, int | None]:
-    """Return the first of *sources* holding *char*, and the line, for the message."""
+    """Return the first of *sources* holding *char*, and the line, for the message.
+
+    The caller passes only files it trusts (inside the workspace or the theme).
+    """
     for path in sources:
         try:
             text = path.read_text(encoding="utf-8", errors="replace")

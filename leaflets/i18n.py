@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import gettext
 import io
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,11 +14,12 @@ from pathlib import Path
 from babel import Locale
 from babel.dates import format_date
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import extract_from_file
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import PoFileError, read_po, write_po
 
 from .exceptions import CatalogError, Problem, display_path
+from .workspace import builtin_theme_dir, is_inside
 
 DOMAIN = "messages"
 PROJECT = "leaflets"
@@ -87,6 +89,21 @@ def load_catalog(
                 )
             ]
         )
+    trusted = (root.resolve(), (builtin_theme_dir() / "locales").resolve())
+    if not is_inside(path, trusted):
+        # Not display_path(): it resolves the very link this is about.
+        shown = Path(os.path.relpath(path, root)).as_posix()
+        raise CatalogError(
+            problems=[
+                Problem(
+                    shown,
+                    None,
+                    None,
+                    f"resolves to {os.path.realpath(path)!r}, "
+                    "outside the workspace and the built-in theme; not read",
+                )
+            ]
+        )
     shown = display_path(path, root)
     try:
         with path.open("rb") as handle:
@@ -143,30 +160,53 @@ def _reason(error: PoFileError) -> str:
     return re.sub(r" on \d+$", "", str(error.args[0]))
 
 
-def extract_messages(template_dirs: Iterable[Path]) -> Catalog:
+def extract_messages(
+    template_dirs: Iterable[Path], *, trusted: Iterable[Path] | None = None
+) -> Catalog:
     """Extract every translatable message from the templates into a template catalog.
 
     Locations read ``templates/leaflet.html:12`` whether the template is the
     workspace's or the built-in theme's, so that catalogs never carry a
-    machine's absolute paths and diff cleanly.
+    machine's absolute paths and diff cleanly. A template whose real path is
+    outside *trusted* (default: the template folders themselves) is never
+    read: the build refuses to load it anyway.
     """
+    template_dirs = list(template_dirs)
+    roots = tuple(trusted if trusted is not None else (path.resolve() for path in template_dirs))
     template = Catalog(
         project=PROJECT, fuzzy=False, header_comment="# Messages of the leaflets templates."
     )
     for folder in template_dirs:
-        for filename, lineno, message, comments, context in extract_from_dir(
-            folder,
-            method_map=[("**.html", "jinja2")],
-            options_map={"**.html": JINJA_OPTIONS},
-        ):
-            path = (Path(folder.name) / filename).as_posix()
-            template.add(message, None, [(path, lineno)], auto_comments=comments, context=context)
+        # As Babel's extract_from_dir walks, minus the files outside.
+        for directory, subfolders, files in os.walk(folder):
+            subfolders[:] = sorted(name for name in subfolders if not name.startswith((".", "_")))
+            for name in sorted(files):
+                path = Path(directory, name)
+                if not name.endswith(".html") or not is_inside(path, roots):
+                    continue
+                shown = (Path(folder.name) / path.relative_to(folder)).as_posix()
+                for lineno, message, comments, context in extract_from_file(
+                    "jinja2", path, options=JINJA_OPTIONS
+                ):
+                    template.add(
+                        message,
+                        None,
+                        [(shown, lineno)],
+                        auto_comments=comments,
+                        context=context,
+                    )
     return template
 
 
-def message_ids(template_dirs: Iterable[Path]) -> set[str]:
+def message_ids(
+    template_dirs: Iterable[Path], *, trusted: Iterable[Path] | None = None
+) -> set[str]:
     """Return the ids of the messages the templates use."""
-    return {str(message.id) for message in extract_messages(template_dirs) if message.id}
+    return {
+        str(message.id)
+        for message in extract_messages(template_dirs, trusted=trusted)
+        if message.id
+    }
 
 
 def _write_po_atomic(path: Path, catalog: Catalog) -> bool:

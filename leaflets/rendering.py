@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import mimetypes
+import os
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
+from xml.parsers import expat
 
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
@@ -40,10 +44,12 @@ class WorkspaceFetcher(URLFetcher):  # type: ignore[misc]
         self._first_served: dict[Path, str] = {}
         self._stylesheet_refs: dict[Path, tuple[Path, ...]] = {}
         self._document: dict[Path, str] = {}
+        self._refused: list[str] = []
 
     def start_document(self) -> None:
         """Start recording the files served for one document."""
         self._document = {}
+        self._refused = []
 
     def document_files(self) -> dict[Path, str]:
         """Return every file the current document used, with the SHA-256 of its bytes.
@@ -59,20 +65,48 @@ class WorkspaceFetcher(URLFetcher):  # type: ignore[misc]
                     used[path] = self._first_served[path]
         return used
 
-    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+    def refusals(self) -> list[str]:
+        """Return what the current document was refused, in order.
+
+        WeasyPrint swallows every exception raised while it draws an SVG
+        image (even a FatalURLFetchingError), so a refusal inside an SVG
+        would only leave the image out: the renderer checks this list.
+        """
+        return list(self._refused)
+
+    def check(self, url: str) -> Path:
+        """Return the file *url* names if the policy allows loading it; else raise."""
         parts = urlsplit(url)
         if parts.scheme != "file":
             raise RefusedResource(
-                f"refused to load {url!r}: leaflets only uses files inside the workspace"
+                f"refused to load {_quote(url)}: leaflets only uses files inside the workspace"
             )
         path = Path(unquote(parts.path)).resolve()
         if not any(path.is_relative_to(root) for root in self.allowed_roots):
-            raise RefusedResource(f"refused to load {url!r}: the file is outside the workspace")
+            raise RefusedResource(
+                f"refused to load {_quote(url)}: the file is outside the workspace"
+            )
+        return path
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        try:
+            return self._fetch(url)
+        except RefusedResource as error:
+            self._refused.append(str(error))
+            raise
+
+    def _fetch(self, url: str) -> URLFetcherResponse:
+        path = self.check(url)
         try:
             body = path.read_bytes()
         except OSError as error:
-            raise RefusedResource(f"cannot load {url!r}: {error.strerror}") from None
+            raise RefusedResource(f"cannot load {_quote(url)}: {error.strerror}") from None
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        if content_type == "image/svg+xml" or (
+            content_type != "text/css" and _looks_like_xml(body)
+        ):
+            # WeasyPrint parses any image Pillow cannot read as SVG, whatever its name.
+            check_svg(body, url, name=self._display(path), check=self.check)
         digest = hashlib.sha256(body).hexdigest()
         self._document[path] = digest
         self._first_served.setdefault(path, digest)
@@ -82,6 +116,120 @@ class WorkspaceFetcher(URLFetcher):  # type: ignore[misc]
         if content_type.startswith("text/"):
             response.headers.set_param("charset", "utf-8")
         return response
+
+    def _display(self, path: Path) -> str:
+        """Return *path* relative to the workspace (the first allowed root) when inside it."""
+        root = self.allowed_roots[0]
+        return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+
+
+def _quote(value: str, limit: int = 80) -> str:
+    """Quote *value* for a message, cut in the middle to about *limit* characters.
+
+    The middle goes: a URL's scheme and its file name both tell the reader something.
+    """
+    if len(value) > limit:
+        value = value[: limit // 3] + "…" + value[-(limit - limit // 3 - 1) :]
+    return repr(value)
+
+
+def _looks_like_xml(body: bytes) -> bool:
+    return body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
+
+
+_XLINK_HREF = "http://www.w3.org/1999/xlink href"
+_XML_BASE = "http://www.w3.org/XML/1998/namespace base"
+_SVG_STYLE = "http://www.w3.org/2000/svg style"
+_LINKS = ("http://www.w3.org/2000/svg a", "a")
+_URL_IN_CSS = re.compile(
+    r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)\s]*))\s*\)|@import\s+(?:"([^"]*)"|'([^']*)')""", re.I
+)
+_PSEUDO_HREF = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def check_svg(body: bytes, url: str, *, name: str, check: Callable[[str], object]) -> None:
+    """Refuse an SVG file that declares a DTD or entities, or refers to a file *check* refuses.
+
+    Every reference is checked before WeasyPrint parses the file: ``href``
+    and ``xlink:href`` (resolved against ``xml:base``), ``url()`` in any
+    attribute, ``url()`` and ``@import`` in ``<style>``, and
+    ``<?xml-stylesheet?>``. The file is parsed with expat, refusing the
+    DOCTYPE before any entity is declared: no external entity (XXE) and no
+    entity expansion (billion laughs) ever happens. Raise RefusedResource
+    naming *name* and the line.
+    """
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    bases = [url]
+    style: list[str] = []
+    in_style = 0
+
+    def refuse(message: str) -> None:
+        raise RefusedResource(f"{name}:{parser.CurrentLineNumber}: {message}")
+
+    def refer(reference: str, base: str) -> None:
+        reference = reference.strip()
+        if not reference or reference.startswith("#"):
+            return  # A fragment of this very file.
+        try:
+            check(urljoin(base, reference))
+        except RefusedResource as error:
+            refuse(str(error))
+
+    def refer_in_css(text: str, base: str) -> None:
+        for groups in _URL_IN_CSS.findall(text):
+            refer(next((group for group in groups if group), ""), base)
+
+    def doctype(*_: object) -> None:
+        refuse("a DOCTYPE or entity declaration is refused in an SVG file")
+
+    def start(tag: str, attributes: dict[str, str]) -> None:
+        nonlocal in_style
+        base = bases[-1]
+        if _XML_BASE in attributes:
+            base = urljoin(base, attributes[_XML_BASE])
+            refer(base, base)
+        bases.append(base)
+        for attribute, value in attributes.items():
+            if attribute in (_XLINK_HREF, "href"):
+                if tag not in _LINKS:  # A link is followed by a reader, never fetched.
+                    refer(value, base)
+            elif attribute != _XML_BASE:
+                refer_in_css(value, base)
+        if tag == _SVG_STYLE or tag == "style":
+            in_style += 1
+
+    def end(tag: str) -> None:
+        nonlocal in_style
+        bases.pop()
+        if in_style and (tag == _SVG_STYLE or tag == "style"):
+            in_style -= 1
+            if not in_style:
+                refer_in_css("".join(style), bases[-1])
+                style.clear()
+
+    def text(data: str) -> None:
+        if in_style:
+            style.append(data)
+
+    def instruction(target: str, data: str) -> None:
+        if target == "xml-stylesheet":
+            for groups in _PSEUDO_HREF.findall(data):
+                refer(next((group for group in groups if group), ""), bases[-1])
+
+    parser.StartDoctypeDeclHandler = doctype
+    parser.EntityDeclHandler = doctype
+    parser.UnparsedEntityDeclHandler = doctype
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = text
+    parser.ProcessingInstructionHandler = instruction
+    try:
+        parser.Parse(body, True)
+    except expat.ExpatError as error:
+        raise RefusedResource(
+            f"{name}:{error.lineno}: not a well-formed SVG file: {expat.ErrorString(error.code)}"
+        ) from None
 
 
 _CSS_URL = re.compile(
@@ -100,15 +248,62 @@ def _stylesheet_refs(url: str, css: bytes) -> tuple[Path, ...]:
     return tuple(paths)
 
 
+#: How WeasyPrint starts the warning it gives for every font it subsets with fontTools.
+_FONTTOOLS_WARNING = "Using fontTools instead of HarfBuzz-Subset"
+
+
 class _Collector(logging.Handler):
-    """Keep WeasyPrint's warnings about one leaflet, to re-log them with its name."""
+    """Keep WeasyPrint's warnings about one leaflet, to re-log them with its name.
+
+    The fontTools fallback is about the machine, not the leaflet, and comes
+    once per font of every PDF: it is noted, and the build says it once.
+    """
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.messages: list[str] = []
+        self.fonttools = False
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+        message = record.getMessage()
+        if message.startswith(_FONTTOOLS_WARNING):
+            self.fonttools = True
+        else:
+            self.messages.append(message)
+
+
+def harfbuzz_subset_problem() -> str:
+    """Return why WeasyPrint cannot subset fonts with HarfBuzz here (it uses fontTools), or "".
+
+    The same test as WeasyPrint's own (weasyprint/pdf/fonts.py): the library
+    must load, and HarfBuzz must be 4.1.0 or newer.
+    """
+    from weasyprint.pdf import fonts
+
+    if fonts.harfbuzz_subset is None:
+        return "the HarfBuzz-Subset library (libharfbuzz-subset) is not installed"
+    if not fonts.harfbuzz.hb_version_atleast(4, 1, 0):
+        version = fonts.ffi.string(fonts.harfbuzz.hb_version_string()).decode()
+        return f"HarfBuzz {version} is older than 4.1.0"
+    return ""
+
+
+@contextlib.contextmanager
+def fixed_source_date(epoch: int) -> Iterator[None]:
+    """Set SOURCE_DATE_EPOCH to *epoch* for the duration, then restore the environment.
+
+    fontTools stamps the current time into every font it subsets (the
+    ``head`` table's modified date) unless this variable is set.
+    """
+    saved = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = saved
 
 
 @dataclass(frozen=True)
@@ -120,6 +315,8 @@ class Rendered:
     warnings: tuple[str, ...]
     #: Every file the leaflet used (stylesheets, fonts, images), with its SHA-256.
     files: dict[Path, str]
+    #: Why fonts were subset with fontTools instead of HarfBuzz ("" when they were not).
+    font_fallback: str = ""
 
 
 class Renderer:
@@ -130,17 +327,28 @@ class Renderer:
         self.font_config = FontConfiguration()
         self.pdf_variant = pdf_variant
 
-    def render(self, html: str, *, base_url: str, name: str) -> Rendered:
-        """Render *html* into PDF bytes; *name* labels the leaflet in messages."""
+    def render(
+        self, html: str, *, base_url: str, name: str, source_date_epoch: int = 0
+    ) -> Rendered:
+        """Render *html* into PDF bytes; *name* labels the leaflet in messages.
+
+        *source_date_epoch* (seconds since 1970, from the data, never the
+        clock) is the date fontTools writes into fonts it subsets.
+        """
         collector = _Collector()
         weasy_logger = logging.getLogger("weasyprint")
         weasy_logger.addHandler(collector)
         self.fetcher.start_document()
         try:
-            document = weasyprint.HTML(
-                string=html, base_url=base_url, url_fetcher=self.fetcher
-            ).render(font_config=self.font_config, pdf_variant=self.pdf_variant)
-            pdf = document.write_pdf(pdf_variant=self.pdf_variant, pdf_identifier=True)
+            with fixed_source_date(source_date_epoch):
+                document = weasyprint.HTML(
+                    string=html, base_url=base_url, url_fetcher=self.fetcher
+                ).render(font_config=self.font_config, pdf_variant=self.pdf_variant)
+                pdf = document.write_pdf(pdf_variant=self.pdf_variant, pdf_identifier=True)
+            refused = self.fetcher.refusals()
+            if refused:
+                # Refused inside an SVG image, where WeasyPrint swallowed it.
+                raise RefusedResource(refused[0])
         except RefusedResource as error:
             raise RenderError(f"{name}: {error}") from None
         except Exception as error:  # WeasyPrint bugs must not stop the batch.
@@ -156,4 +364,5 @@ class Renderer:
             pages=len(document.pages),
             warnings=tuple(collector.messages),
             files=self.fetcher.document_files(),
+            font_fallback=harfbuzz_subset_problem() if collector.fonttools else "",
         )

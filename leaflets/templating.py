@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import datetime
+import os
+import posixpath
 import re
 import traceback
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from . import __version__
@@ -19,6 +24,7 @@ from .conditions import SECTION_KEYS, Content, Metadata, Section
 from .config import PAPER_SIZES, Clinic
 from .exceptions import Problem, TemplateError, display_path
 from .i18n import LoadedCatalog, long_date
+from .workspace import is_inside
 
 
 @dataclass(frozen=True)
@@ -111,15 +117,76 @@ def isolate(value: object) -> Markup:
     return Markup('<bdi dir="{}">{}</bdi>').format(direction, value)
 
 
+class OutsideTheme(jinja2.TemplateError):
+    """A template name that leads outside the workspace and the built-in theme."""
+
+    def __init__(self, message: str, filename: str | None = None) -> None:
+        super().__init__(message)
+        #: The path in a templates folder that is a symlink to elsewhere, if any.
+        self.filename = filename
+
+
+class TrustedLoader(jinja2.FileSystemLoader):
+    """Load templates from *search_path*, refusing any file whose real path is elsewhere.
+
+    Jinja's own loader refuses ``..`` but follows symlinks: a template (or a
+    templates folder) linked to ``/etc`` would be read. This one checks the
+    real path against *trusted* before it opens the file.
+    """
+
+    def __init__(self, search_path: list[Path], trusted: tuple[Path, ...]) -> None:
+        super().__init__([str(path) for path in search_path])
+        self.trusted = trusted
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        pieces = template.replace("\\", "/").split("/")
+        if ".." in pieces:
+            raise OutsideTheme(
+                f"template {template!r} is outside the workspace and the built-in theme"
+            )
+        for folder in self.searchpath:
+            filename = posixpath.join(
+                folder, *[piece for piece in pieces if piece not in ("", ".")]
+            )
+            if os.path.isfile(filename):
+                break
+        else:
+            raise jinja2.TemplateNotFound(template)
+        if not is_inside(filename, self.trusted):
+            raise OutsideTheme(
+                f"template {template!r} resolves to {os.path.realpath(filename)!r}, "
+                "outside the workspace and the built-in theme",
+                filename,
+            )
+        with open(filename, encoding="utf-8") as stream:
+            contents = stream.read()
+        mtime = os.path.getmtime(filename)
+        return contents, os.path.normpath(filename), lambda: os.path.getmtime(filename) == mtime
+
+
 def make_environment(
-    search_path: list[Path], catalog: LoadedCatalog, *, date_locale: str | None = None
+    search_path: list[Path],
+    catalog: LoadedCatalog,
+    *,
+    date_locale: str | None = None,
+    trusted: tuple[Path, ...] | None = None,
 ) -> jinja2.Environment:
-    """Create the Jinja2 environment that renders templates in *catalog*'s language.
+    """Create the sandboxed Jinja2 environment that renders templates in *catalog*'s language.
 
     Dates are formatted in *date_locale* (``en_GB``), by default the language.
+    Workspace templates are not trusted (see "Trust model" in the README):
+    the immutable sandbox refuses attributes starting with ``_``, the
+    internals of functions, frames and code, and any method that changes a
+    list, dict or set, so a template can read its context and nothing more.
+    Templates are loaded only from real paths inside *trusted* (by default,
+    the folders of *search_path*).
     """
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(path) for path in search_path]),
+    if trusted is None:
+        trusted = tuple(path.resolve() for path in search_path)
+    env = ImmutableSandboxedEnvironment(
+        loader=TrustedLoader(search_path, trusted),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         extensions=["jinja2.ext.i18n"],
@@ -161,6 +228,12 @@ def compile_template(env: jinja2.Environment, name: str, *, root: Path) -> jinja
                 )
             ]
         ) from None
+    except OutsideTheme as error:
+        # Not display_path(): it resolves the symlink this is about.
+        path = name
+        if error.filename and error.filename.startswith(os.path.join(str(root), "")):
+            path = Path(os.path.relpath(error.filename, root)).as_posix()
+        raise TemplateError(problems=[Problem(path, None, None, str(error))]) from None
 
 
 def render(template: jinja2.Template, context: TemplateContext, *, root: Path) -> str:
@@ -175,13 +248,19 @@ def render(template: jinja2.Template, context: TemplateContext, *, root: Path) -
             if frame.filename.endswith((".html", ".jinja", ".j2")):
                 path, line = frame.filename, frame.lineno
         message = getattr(error, "message", None) or str(error)
+        if isinstance(error, SecurityError):
+            message = f"sandbox violation: {message}"
+        elif isinstance(error, jinja2.TemplateNotFound):
+            message = f"template {error.name!r} not found in the workspace or the theme"
+        elif not isinstance(error, OutsideTheme):
+            message = f"template error: {message}"
         raise TemplateError(
             problems=[
                 Problem(
                     display_path(Path(path), root),
                     line,
                     None,
-                    f"template error: {message}",
+                    message,
                 )
             ]
         ) from None

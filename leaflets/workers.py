@@ -47,6 +47,8 @@ class Task:
     html: str
     base_url: str
     output: Path
+    #: The date stamped into fonts fontTools subsets (seconds since 1970, from the data).
+    source_date_epoch: int = 0
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ class Result:
     files: tuple[tuple[Path, str], ...] = ()
     #: The worker process's peak resident memory so far, in bytes (0 if unknown).
     peak_rss: int = 0
+    #: Why fonts were subset with fontTools instead of HarfBuzz ("" when they were not).
+    font_fallback: str = ""
     #: Log records the worker emitted, to be logged again in the main process.
     records: tuple[tuple[str, int, str], ...] = field(default=(), repr=False)
 
@@ -98,7 +102,12 @@ def render_task(task: Task) -> Result:
     """Render *task* with this process's renderer and write its PDF atomically."""
     renderer = _state().renderer
     try:
-        rendered = renderer.render(task.html, base_url=task.base_url, name=task.name)
+        rendered = renderer.render(
+            task.html,
+            base_url=task.base_url,
+            name=task.name,
+            source_date_epoch=task.source_date_epoch,
+        )
     except LeafletsError as error:
         return Result(task.name, error=str(error))
     try:
@@ -113,6 +122,7 @@ def render_task(task: Task) -> Result:
         warnings=rendered.warnings,
         files=tuple(sorted(rendered.files.items())),
         peak_rss=_peak_rss(),
+        font_fallback=rendered.font_fallback,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,8 @@ from .config import CONFIG_NAME, Config, load_config
 from .exceptions import ConfigError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+#: The folders of a theme, which a workspace may override file by file.
+THEME_FOLDERS = ("templates", "styles", "locales")
 
 
 def builtin_theme_dir() -> Path:
@@ -49,8 +52,32 @@ class Workspace:
         return folders
 
     def allowed_roots(self) -> list[Path]:
-        """Return the folders a leaflet may load files (images, CSS, fonts) from."""
-        return [self.root, *self.search_path("templates"), *self.search_path("styles")]
+        """Return the folders a leaflet may load files (images, CSS, fonts) from.
+
+        The workspace comes first (messages name files relative to it). A
+        theme folder of the workspace that is a symlink to somewhere else
+        does not widen this: only the real workspace and built-in theme count.
+        """
+        theme = builtin_theme_dir()
+        return [
+            self.root.resolve(),
+            *((theme / kind).resolve() for kind in ("templates", "styles")),
+        ]
+
+    def trusted_roots(self) -> tuple[Path, ...]:
+        """Return the real folders any input may be read from: the workspace and the theme."""
+        theme = builtin_theme_dir()
+        return (self.root.resolve(), *((theme / kind).resolve() for kind in THEME_FOLDERS))
+
+    def is_trusted(self, path: str | Path) -> bool:
+        """Tell whether *path*, symlinks resolved, lies in the workspace or the built-in theme."""
+        return is_inside(path, self.trusted_roots())
+
+
+def is_inside(path: str | Path, roots: tuple[Path, ...]) -> bool:
+    """Tell whether *path*, symlinks resolved, lies in one of the real folders *roots*."""
+    real = os.path.realpath(path)
+    return any(real.startswith(os.path.join(str(root), "")) for root in roots)
 
 
 def find_root(start: Path) -> Path:

@@ -121,3 +121,20 @@ def test_the_command_line_names_the_character_and_the_file(
     checked = run_cli("check", "-C", root, "--lang", "en")
     assert checked.exit_code == 1
     assert checked.stderr == f"leaflets.toml:{line}: {MISSING}\n"
+
+
+def test_fonts_outside_the_workspace_are_never_read(tmp_path: Path) -> None:
+    font = (REPO / "styles/fonts/OpenSans-Regular.ttf").read_bytes()
+    (tmp_path / "elsewhere.ttf").write_bytes(font)
+    styles = tmp_path / "ws/styles"
+    (styles / "fonts").mkdir(parents=True)
+    (styles / "fonts/own.ttf").write_bytes(font)
+    css = styles / "extra.css"
+    css.write_text(
+        '@font-face { font-family: "A"; src: url(fonts/own.ttf); }\n'
+        '@font-face { font-family: "B"; src: url("../../elsewhere.ttf"); }\n'
+        '@font-face { font-family: "C"; src: url(file:///etc/passwd); }\n',
+        "utf-8",
+    )
+    trusted = ((tmp_path / "ws").resolve(),)
+    assert font_files([css], trusted=trusted) == [(styles / "fonts/own.ttf").resolve()]
