@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import calendar
 import contextlib
+import itertools
 import logging
 import os
 import time
@@ -22,11 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import CONFIG_NAME, TEMPLATES
+from .config import CONFIG_NAME, STANDARD, TEMPLATES, VARIANTS
 from .exceptions import FontError, LeafletsError, Problem, TemplateError, display_path
 from .fingerprint import MISSING, Fingerprinter, JobInputs
-from .manifest import MANIFEST_NAME, Entry, Manifest
-from .workspace import Workspace
+from .manifest import MANIFEST_NAME, Entry, Manifest, job_name
+from .workspace import Workspace, content_languages
 
 if TYPE_CHECKING:
     import jinja2
@@ -40,17 +41,18 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Job:
-    """One output to build: a condition, in a language, through a template."""
+    """One output to build: a condition, in a language, through a template, in a print variant."""
 
     condition: str
     lang: str
     template: str
     output: Path
+    variant: str = STANDARD
 
     @property
     def name(self) -> str:
-        """Return a short label such as ``hemifacial-spasm.it.leaflet``."""
-        return f"{self.condition}.{self.lang}.{self.template}"
+        """Return a short label such as ``hemifacial-spasm.it.leaflet`` (+ ``.large-print``)."""
+        return job_name(self.condition, self.lang, self.template, self.variant)
 
 
 #: What can happen to a job: built now, unchanged since the last build, failed,
@@ -79,6 +81,7 @@ class Project:
     languages: tuple[str, ...]
     templates: tuple[str, ...]
     conditions: list[Condition]
+    variants: tuple[str, ...] = (STANDARD,)
     catalogs: dict[str, LoadedCatalog] = field(default_factory=dict)
     environments: dict[str, jinja2.Environment] = field(default_factory=dict)
     compiled: dict[tuple[str, str], jinja2.Template] = field(default_factory=dict)
@@ -142,12 +145,24 @@ def _select(name: str, chosen: Iterable[str] | None, available: tuple[str, ...])
     return chosen or available
 
 
+def select_variants(workspace: Workspace, chosen: Iterable[str] | None) -> tuple[str, ...]:
+    """Return the print variants to build: *chosen* (any known one), else the configured ones."""
+    chosen = tuple(dict.fromkeys(chosen or ()))
+    unknown = [value for value in chosen if value not in VARIANTS]
+    if unknown:
+        raise LeafletsError(
+            f"unknown variant {unknown[0]!r} (expected one of: {', '.join(VARIANTS)})"
+        )
+    return chosen or workspace.config.variants
+
+
 def load_project(
     workspace: Workspace,
     *,
     conditions: Iterable[str] | None = None,
     languages: Iterable[str] | None = None,
     templates: Iterable[str] | None = None,
+    variants: Iterable[str] | None = None,
 ) -> Project:
     """Load and validate configuration, catalogs, templates and data (phase one)."""
     # Imported here: a build with nothing to do never needs them.
@@ -170,6 +185,7 @@ def load_project(
         languages=chosen_languages,
         templates=chosen_templates,
         conditions=loaded,
+        variants=select_variants(workspace, variants),
         problems=problems,
     )
     template_dirs = workspace.search_path("templates")
@@ -214,20 +230,25 @@ def plan(project: Project) -> tuple[list[Job], list[Outcome]]:
         version = condition.metadata.version if condition.metadata else ""
         for lang in project.languages:
             for template in project.templates:
-                output = config.output_dir / config.output_name(
-                    condition=condition.slug, lang=lang, template=template, version=version
-                )
-                job = Job(condition.slug, lang, template, output)
-                reason = _blocker(project, condition, lang, template)
-                if reason is None and output in seen:
-                    reason = f"same output file as {seen[output].name}: {output.name}"
-                if reason:
-                    skipped.append(
-                        Outcome(job, "skipped" if "no content" in reason else "failed", reason)
+                for variant in project.variants:
+                    output = config.output_dir / config.output_name(
+                        condition=condition.slug,
+                        lang=lang,
+                        template=template,
+                        version=version,
+                        variant=variant,
                     )
-                    continue
-                seen[output] = job
-                jobs.append(job)
+                    job = Job(condition.slug, lang, template, output, variant)
+                    reason = _blocker(project, condition, lang, template)
+                    if reason is None and output in seen:
+                        reason = f"same output file as {seen[output].name}: {output.name}"
+                    if reason:
+                        skipped.append(
+                            Outcome(job, "skipped" if "no content" in reason else "failed", reason)
+                        )
+                        continue
+                    seen[output] = job
+                    jobs.append(job)
     return jobs, skipped
 
 
@@ -303,8 +324,8 @@ def render_html(project: Project, job: Job) -> str:
     Raise FontError when the bundled fonts cannot print a character of it:
     every output goes through here, in check and in build, before rendering.
     """
-    from .i18n import text_direction
-    from .templating import make_context, render
+    from .i18n import language_name, text_direction
+    from .templating import OtherLanguage, make_context, render
 
     workspace = project.workspace
     config = workspace.config
@@ -319,6 +340,16 @@ def render_html(project: Project, job: Job) -> str:
         content=condition.contents[job.lang],
         paper=config.paper,
         style_urls={name: path.as_uri() for name, path in stylesheets(workspace).items()},
+        variant=job.variant,
+        large_print_size=config.large_print_size,
+        # What exists for this condition, whatever this build selected: the
+        # configured languages it has content in, and the configured variants.
+        other_languages=tuple(
+            OtherLanguage(lang, language_name(lang), text_direction(lang))
+            for lang in content_languages(condition.folder, config.languages)
+            if lang != job.lang
+        ),
+        other_variants=tuple(v for v in config.variants if v != job.variant),
     )
     html = render(project.compiled[job.template, job.lang], context, root=config.root)
     _check_glyphs(project, job, condition, html)
@@ -359,10 +390,10 @@ class _Survey:
 
     folders: dict[str, Path] = field(default_factory=dict)
     unchanged: list[Outcome] = field(default_factory=list)
-    #: Jobs to build, by name: (condition, language, template).
-    stale: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    #: Jobs to build, by name: (condition, language, template, variant).
+    stale: dict[str, tuple[str, str, str, str]] = field(default_factory=dict)
     #: Jobs without a content file in their language, by name.
-    absent: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    absent: dict[str, tuple[str, str, str, str]] = field(default_factory=dict)
     #: The inputs found by name of each job, hashed before anything reads them.
     inputs: dict[str, JobInputs] = field(default_factory=dict)
     #: The data version of conditions with an up-to-date output.
@@ -377,6 +408,7 @@ def build(
     conditions: Iterable[str] | None = None,
     languages: Iterable[str] | None = None,
     templates: Iterable[str] | None = None,
+    variants: Iterable[str] | None = None,
     strict: bool = False,
     force: bool = False,
     clean: bool = False,
@@ -386,8 +418,10 @@ def build(
 ) -> BuildReport:
     """Build the selected leaflets that are out of date; invalid inputs skip only their outputs.
 
-    *force* rebuilds every selected output; *clean* deletes the outputs of
-    conditions, languages and templates that are gone; *jobs* is how many
+    *variants* are the print variants to build ("standard", "large-print";
+    default: the configured ones). *force* rebuilds every selected output;
+    *clean* deletes the outputs of conditions, languages, templates and
+    variants that are gone; *jobs* is how many
     processes render (default: one per CPU). *strict* also validates the
     data of up-to-date outputs, and fails on any warning. *on_start* is
     called with the number of PDFs to render, *on_outcome* with each outcome.
@@ -400,6 +434,7 @@ def build(
     config = workspace.config
     chosen_languages = _select("language", languages, config.languages)
     chosen_templates = _select("template", templates, config.templates)
+    chosen_variants = select_variants(workspace, variants)
     wanted = tuple(conditions or ())
     notify = on_outcome or (lambda outcome: None)
     fingerprints = Fingerprinter(workspace, stylesheets=stylesheets(workspace))
@@ -413,6 +448,7 @@ def build(
             wanted=wanted,
             languages=chosen_languages,
             templates=chosen_templates,
+            variants=chosen_variants,
             force=force,
         )
         if strict:
@@ -436,6 +472,7 @@ def build(
             wanted=wanted,
             languages=chosen_languages,
             templates=chosen_templates,
+            variants=chosen_variants,
             full=strict or not config.data_dir.is_dir(),
         )
         if project is not None:
@@ -460,14 +497,17 @@ def build(
         elif on_start is not None:
             on_start(0)
         if config.data_dir.is_dir():
-            for outcome in _obsolete(workspace, manifest, survey.folders, report, clean=clean):
+            for outcome in _obsolete(
+                workspace, manifest, survey.folders, report, clean=clean, variants=chosen_variants
+            ):
                 report.outcomes.append(outcome)
                 notify(outcome)
 
     lang_order = {lang: index for index, lang in enumerate(config.languages)}
     template_order = {name: index for index, name in enumerate(config.templates)}
+    variant_order = {name: index for index, name in enumerate(VARIANTS)}
     # Report in the planned order (condition, then the configured order of
-    # languages and templates), whatever order the jobs finished in.
+    # languages and templates, then variants), whatever order the jobs finished in.
     report.outcomes.sort(
         key=lambda outcome: (
             outcome.job.condition,
@@ -475,6 +515,7 @@ def build(
             outcome.job.lang,
             template_order.get(outcome.job.template, len(template_order)),
             outcome.job.template,
+            variant_order.get(outcome.job.variant, len(variant_order)),
         )
     )
     report.elapsed = time.perf_counter() - started
@@ -500,6 +541,7 @@ def _survey(
     wanted: tuple[str, ...],
     languages: tuple[str, ...],
     templates: tuple[str, ...],
+    variants: tuple[str, ...],
     force: bool,
 ) -> _Survey:
     """Sort the selected jobs into up to date, out of date, and without content."""
@@ -513,12 +555,12 @@ def _survey(
         absent = []
         folder_name = str(folder)
         for lang in languages:
-            for template in templates:
-                name = f"{slug}.{lang}.{template}"
-                inputs = fingerprints.inputs(folder_name, lang, template)
+            for template, variant in itertools.product(templates, variants):
+                name = job_name(slug, lang, template, variant)
+                inputs = fingerprints.inputs(folder_name, lang, template, variant)
                 if fingerprints.digest(inputs.paths[1]) == MISSING:  # No <lang>.md.
                     absent.append(name)
-                    survey.absent[name] = (slug, lang, template)
+                    survey.absent[name] = (slug, lang, template, variant)
                     continue
                 survey.inputs[name] = inputs
                 entry = None
@@ -527,13 +569,13 @@ def _survey(
                         workspace, fingerprints, recorded.get(name, []), name, inputs
                     )
                 if entry is None:
-                    survey.stale[name] = (slug, lang, template)
+                    survey.stale[name] = (slug, lang, template, variant)
                     survey.to_load.add(slug)
                     continue
                 survey.versions[slug] = entry.version
                 survey.unchanged.append(
                     Outcome(
-                        Job(slug, lang, template, config.output_dir / entry.file),
+                        Job(slug, lang, template, config.output_dir / entry.file, variant),
                         "unchanged",
                         pages=entry.pages,
                         size=entry.size,
@@ -563,6 +605,7 @@ def _up_to_date(
             lang=entry.lang,
             template=entry.template,
             version=entry.version,
+            variant=entry.variant,
         )
         if entry.file != expected:
             continue  # The file name pattern changed.
@@ -589,6 +632,7 @@ def _load_and_plan(
     wanted: tuple[str, ...],
     languages: tuple[str, ...],
     templates: tuple[str, ...],
+    variants: tuple[str, ...],
     full: bool,
 ) -> tuple[list[Job], list[Outcome], Project | None]:
     """Load what the out-of-date jobs need; return the jobs to render and those blocked."""
@@ -607,12 +651,14 @@ def _load_and_plan(
                     lang=lang,
                     template=template,
                     version=survey.versions.get(slug, ""),
+                    variant=variant,
                 ),
+                variant,
             ),
             "skipped",
             _no_content(survey.folders[slug], lang, config.root),
         )
-        for slug, lang, template in survey.absent.values()
+        for slug, lang, template, variant in survey.absent.values()
         if slug not in loaded and not full
     ]
     if not loaded and not full:
@@ -622,14 +668,16 @@ def _load_and_plan(
         for name, job in [*survey.stale.items(), *survey.absent.items()]
         if full or job[0] in loaded
     }
-    needed_languages = {lang for _, lang, _ in todo.values()}
-    needed_templates = {template for _, _, template in todo.values()}
+    needed_languages = {job[1] for job in todo.values()}
+    needed_templates = {job[2] for job in todo.values()}
+    needed_variants = {job[3] for job in todo.values()}
     project = load_project(
         workspace,
         # A full load of everything takes no condition names at all.
         conditions=None if full and not wanted else sorted(loaded),
         languages=[lang for lang in languages if lang in needed_languages] or languages,
         templates=[name for name in templates if name in needed_templates] or templates,
+        variants=[name for name in variants if name in needed_variants] or variants,
     )
     jobs, skipped = plan(project)
     blocked.extend(outcome for outcome in skipped if outcome.job.name in todo)
@@ -743,12 +791,13 @@ def _record(
     if not result.ok:
         return Outcome(job, "failed", result.error)
     warnings = list(result.warnings)
-    max_pages = TEMPLATES[job.template]["max_pages"]
+    config = fingerprints.workspace.config
+    max_pages = config.page_limit(job.template, job.variant)
     if result.pages > max_pages:
-        message = (
-            f"{result.pages} pages, more than the {max_pages} a "
-            f"{TEMPLATES[job.template]['label']} may take"
-        )
+        label = TEMPLATES[job.template]["label"]
+        if job.variant != STANDARD:
+            label = f"{label} in {VARIANTS[job.variant]['label']}"
+        message = f"{result.pages} pages, more than the {max_pages} a {label} may take"
         logger.warning("%s: %s", job.name, message)
         warnings.append(message)
     resources = {fingerprints.display(str(path)): digest for path, digest in result.files}
@@ -769,6 +818,7 @@ def _record(
             warnings=tuple(warnings),
             inputs=tuple(fingerprints.display(path) for path in inputs.paths),
             resources=tuple(sorted(resources)),
+            variant=job.variant,
         )
     )
     return Outcome(job, "built", pages=result.pages, size=result.size, warnings=tuple(warnings))
@@ -791,6 +841,7 @@ def _obsolete(
     report: BuildReport,
     *,
     clean: bool,
+    variants: tuple[str, ...],
 ) -> list[Outcome]:
     """Find recorded outputs that nothing builds any more; delete them when *clean*.
 
@@ -810,11 +861,15 @@ def _obsolete(
         if not os.path.exists(os.path.join(output_dir, entry.file)):
             manifest.forget(entry.file)
             continue
-        reason = _why_obsolete(entry, config.languages, config.templates, folders, current)
+        # A variant chosen with --variant is kept while it is being built.
+        built_variants = (*config.variants, *variants)
+        reason = _why_obsolete(
+            entry, config.languages, config.templates, built_variants, folders, current
+        )
         if reason is None:
             continue
         path = config.output_dir / entry.file
-        job = Job(entry.condition, entry.lang, entry.template, path)
+        job = Job(entry.condition, entry.lang, entry.template, path, entry.variant)
         if not clean:
             outcomes.append(Outcome(job, "obsolete", reason))
             continue
@@ -832,6 +887,7 @@ def _why_obsolete(
     entry: Entry,
     languages: tuple[str, ...],
     templates: tuple[str, ...],
+    variants: tuple[str, ...],
     folders: dict[str, Path],
     current: dict[str, str],
 ) -> str | None:
@@ -841,6 +897,8 @@ def _why_obsolete(
         return f"the language {entry.lang!r} is no longer built"
     if entry.template not in templates:
         return f"the template {entry.template!r} is no longer built"
+    if entry.variant not in variants:
+        return f"the variant {entry.variant!r} is no longer built"
     if not os.path.isfile(os.path.join(folders[entry.condition], f"{entry.lang}.md")):
         return f"{entry.condition} has no content in {entry.lang!r} any more"
     if current.get(entry.name, entry.file) != entry.file:

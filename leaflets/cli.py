@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import click
 
 from . import __version__
-from .config import DEFAULTS, PAPER_SIZES, PDF_VARIANTS, TEMPLATES
+from .config import DEFAULTS, PAPER_SIZES, PDF_VARIANTS, TEMPLATES, VARIANTS
 from .exceptions import LeafletsError, Problem
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -101,11 +101,18 @@ selection_options = [
         type=click.Choice(list(TEMPLATES)),
         help="Only this template (repeatable).",
     ),
+    click.option(
+        "--variant",
+        "variants",
+        multiple=True,
+        type=click.Choice(list(VARIANTS)),
+        help="Print variant (repeatable; default: [build] variants, else standard).",
+    ),
 ]
 
 
 def with_selection(function: F) -> F:
-    """Add the --condition, --lang and --template options."""
+    """Add the --condition, --lang, --template and --variant options."""
     for option in reversed(selection_options):
         function = option(function)
     return function
@@ -185,6 +192,7 @@ def build(
     conditions: tuple[str, ...],
     languages: tuple[str, ...],
     templates: tuple[str, ...],
+    variants: tuple[str, ...],
     paper: str | None,
     pdf_variant: str | None,
     output_dir: str | None,
@@ -225,6 +233,7 @@ def build(
             conditions=conditions,
             languages=languages,
             templates=templates,
+            variants=variants,
             strict=strict,
             force=forced.pop() if forced else False,
             clean=clean,
@@ -263,6 +272,7 @@ def check(
     conditions: tuple[str, ...],
     languages: tuple[str, ...],
     templates: tuple[str, ...],
+    variants: tuple[str, ...],
     strict: bool,
 ) -> None:
     """Validate every data file, template and catalog without rendering PDFs.
@@ -274,7 +284,13 @@ def check(
     from .progress import plural
 
     workspace = _workspace(workspace_path)
-    problems = run_check(workspace, conditions=conditions, languages=languages, templates=templates)
+    problems = run_check(
+        workspace,
+        conditions=conditions,
+        languages=languages,
+        templates=templates,
+        variants=variants,
+    )
     _print_problems(problems)
     errors = sum(1 for problem in problems if problem.is_error)
     warnings = len(problems) - errors
@@ -292,8 +308,9 @@ def list_command(
     conditions: tuple[str, ...],
     languages: tuple[str, ...],
     templates: tuple[str, ...],
+    variants: tuple[str, ...],
 ) -> None:
-    """List conditions × languages × templates: what can be built and what is missing.
+    """List conditions × languages × templates × variants: what can be built and what is missing.
 
     Also shows each content file's reading level against the target reading
     age of about 11-13.
@@ -304,7 +321,11 @@ def list_command(
 
     workspace = _workspace(workspace_path)
     project = load_project(
-        workspace, conditions=conditions, languages=languages, templates=templates
+        workspace,
+        conditions=conditions,
+        languages=languages,
+        templates=templates,
+        variants=variants,
     )
     jobs, blocked = plan(project)
     rows = [(job, "ready", "") for job in jobs]
@@ -312,7 +333,15 @@ def list_command(
         (outcome.job, "missing" if outcome.status == "skipped" else "blocked", outcome.reason)
         for outcome in blocked
     ]
-    rows.sort(key=lambda row: (row[0].condition, row[0].lang, row[0].template))
+    order = list(VARIANTS)
+    rows.sort(
+        key=lambda row: (
+            row[0].condition,
+            row[0].lang,
+            row[0].template,
+            order.index(row[0].variant),
+        )
+    )
     width = max((len(row[0].name) for row in rows), default=10)
     for job, status, reason in rows:
         line = f"{job.name:<{width}}  {status:<8} {job.output.name}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import string
 import tomllib
@@ -25,9 +26,31 @@ PDF_VARIANTS = ("pdf/ua-1", "pdf/ua-2", "pdf/a-2a", "pdf/a-3a", "pdf/a-2u", "pdf
 
 #: What each kind of output is: its template file and the most pages it may take.
 TEMPLATES: dict[str, dict[str, Any]] = {
-    "leaflet": {"file": "leaflet.html", "max_pages": 4, "label": "patient leaflet"},
-    "handout": {"file": "handout.html", "max_pages": 1, "label": "clinic handout"},
+    "leaflet": {
+        "file": "leaflet.html",
+        "max_pages": 4,
+        "large_print_max_pages": 10,
+        "label": "patient leaflet",
+    },
+    "handout": {
+        "file": "handout.html",
+        "max_pages": 1,
+        "large_print_max_pages": 3,
+        "label": "clinic handout",
+    },
 }
+
+#: The print variants every template comes in. Large print layers a
+#: stylesheet over the standard ones (clear-print rules, see the README).
+VARIANTS: dict[str, dict[str, Any]] = {
+    "standard": {"stylesheet": None, "label": "standard print"},
+    "large-print": {"stylesheet": "large-print.css", "label": "large print"},
+}
+STANDARD = "standard"
+
+#: The body text size of large print, in points: RNIB's clear-print minimum
+#: is 16 pt; above 24 pt a leaflet becomes a booklet.
+LARGE_PRINT_SIZES = (16, 24)
 
 #: One table of defaults for the CLI, the Python API and leaflets.toml.
 DEFAULTS: dict[str, Any] = {
@@ -39,9 +62,11 @@ DEFAULTS: dict[str, Any] = {
     "templates": list(TEMPLATES),
     "data_dir": "data",
     "locales": {},
+    "variants": [STANDARD],
+    "large_print_size": LARGE_PRINT_SIZES[0],
 }
 
-FILENAME_FIELDS = {"condition", "lang", "template", "version"}
+FILENAME_FIELDS = {"condition", "lang", "template", "version", "variant"}
 _CLINIC_FIELDS = ("name", "department", "address", "phone", "email", "website", "logo")
 _REQUIRED_CLINIC_FIELDS = ("name",)
 
@@ -76,17 +101,39 @@ class Config:
     #: The Babel locale that formats dates for a language, where it is not the
     #: language itself (``{"en": "en_GB"}``: "20 November 2026").
     locales: dict[str, str] = field(default_factory=dict)
+    variants: tuple[str, ...] = (STANDARD,)
+    large_print_size: float = LARGE_PRINT_SIZES[0]
     raw_text: str = field(repr=False, default="")
 
     def locale_for(self, lang: str) -> str:
         """Return the Babel locale that formats dates and numbers for *lang*."""
         return self.locales.get(lang, lang)
 
-    def output_name(self, *, condition: str, lang: str, template: str, version: str) -> str:
-        """Return the output file name for one leaflet."""
-        return self.filename.format(
-            condition=condition, lang=lang, template=template, version=version
+    def output_name(
+        self, *, condition: str, lang: str, template: str, version: str, variant: str = STANDARD
+    ) -> str:
+        """Return the output file name for one leaflet in one print variant.
+
+        A pattern without ``{variant}`` names standard outputs as it always
+        did and puts ``.<variant>`` before ``.pdf`` for the others.
+        """
+        pattern = self.filename
+        if variant != STANDARD and "{variant}" not in pattern:
+            pattern = f"{pattern[: -len('.pdf')]}.{{variant}}.pdf"
+        return pattern.format(
+            condition=condition, lang=lang, template=template, version=version, variant=variant
         )
+
+    def page_limit(self, template: str, variant: str = STANDARD) -> int:
+        """Return the most pages an output of *template* may take in *variant*.
+
+        Large print's limit is set for 16 pt; a page holds about (16 / size)²
+        as much text at a larger size, so the limit grows by the inverse.
+        """
+        if variant == STANDARD:
+            return int(TEMPLATES[template]["max_pages"])
+        scale = (self.large_print_size / LARGE_PRINT_SIZES[0]) ** 2
+        return math.floor(int(TEMPLATES[template]["large_print_max_pages"]) * scale)
 
 
 def find_line(text: str, table: str, key: str) -> int | None:
@@ -233,6 +280,28 @@ def load_config(root: Path, **overrides: Any) -> Config:
                 f"unknown template {name!r} (expected one of: {', '.join(TEMPLATES)})",
             )
 
+    variants = options["variants"]
+    if not isinstance(variants, list) or not variants:
+        report("build", "variants", "must be a non-empty list of print variants")
+        variants = []
+    for name in variants:
+        if name not in VARIANTS:
+            report(
+                "build",
+                "variants",
+                f"unknown variant {str(name)[:80]!r} (expected one of: {', '.join(VARIANTS)})",
+            )
+    variants = list(dict.fromkeys(variants))
+
+    size = options["large_print_size"]
+    low, high = LARGE_PRINT_SIZES
+    if isinstance(size, bool) or not isinstance(size, int | float):
+        report("build", "large_print_size", f"must be a number of points, not {size!r:.80}")
+        size = low
+    elif not low <= size <= high:
+        report("build", "large_print_size", f"{size!r} is not between {low} and {high} (points)")
+        size = low
+
     filename: str = options["filename"]
     problems.extend(
         Problem(shown, find_line(text, "build", "filename"), "build.filename", message)
@@ -275,6 +344,8 @@ def load_config(root: Path, **overrides: Any) -> Config:
         templates=tuple(templates),
         data_dir=(root / options["data_dir"]).resolve(),
         locales=dict(locales),
+        variants=tuple(variants),
+        large_print_size=size,
         raw_text=text,
     )
 

@@ -3,10 +3,13 @@
 A fingerprint is a SHA-256 over:
 
 - the versions of leaflets and of the libraries that shape a PDF;
-- the configuration a leaflet shows (the clinic, the paper, the PDF variant);
+- the configuration a leaflet shows (the clinic, the paper, the PDF variant,
+  the configured print variants);
 - the stylesheet files the templates can link to, by name and path;
 - the job's name, its ``condition.yaml`` and ``<lang>.md``, the language's
   catalog, and the template with every template it extends, includes or imports;
+- its print variant (with the large-print size), and which configured
+  languages its condition has content in (the "also available in" notice);
 - every file WeasyPrint loaded for it (stylesheets, fonts, the logo, images),
   as recorded in the manifest when it was built.
 
@@ -26,8 +29,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from . import __version__
-from .config import TEMPLATES
-from .workspace import Workspace, is_inside
+from .config import STANDARD, TEMPLATES
+from .workspace import Workspace, content_languages, is_inside
 
 #: The libraries whose version can change what a PDF looks like.
 RENDERING_PACKAGES = (
@@ -137,6 +140,7 @@ class Fingerprinter:
         self._parts: dict[str, bytes] = {}
         self._data: dict[tuple[str, str], JobInputs] = {}
         self._theme: dict[tuple[str, str], JobInputs] = {}
+        self._available: dict[str, bytes] = {}
         self._resources: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
         self._resource_parts: dict[tuple[tuple[str, str], ...], bytes] = {}
         self._template_dirs = workspace.search_path("templates")
@@ -157,9 +161,13 @@ class Fingerprinter:
             "paper": config.paper,
             "pdf_variant": config.pdf_variant,
             "locales": config.locales,
+            "variants": list(config.variants),
             "stylesheets": {name: self.display(str(path)) for name, path in stylesheets.items()},
         }
         self._shared = json.dumps(shared, sort_keys=True).encode()
+        self._languages = config.languages
+        # Only large print shows the size: changing it rebuilds nothing else.
+        self._large_print_size = config.large_print_size
 
     def display(self, path: str) -> str:
         """Return how *path* is written in the manifest: relative to the workspace if inside."""
@@ -227,11 +235,13 @@ class Fingerprinter:
             self._folders[folder] = found
         return found
 
-    def inputs(self, folder: str, lang: str, template: str) -> JobInputs:
+    def inputs(self, folder: str, lang: str, template: str, variant: str = STANDARD) -> JobInputs:
         """Return the files found by name that shape one job, in a fixed order.
 
         They are its ``condition.yaml`` and ``<lang>.md`` in *folder*, the
-        catalog of *lang*, and the template with every template it uses.
+        catalog of *lang*, and the template with every template it uses;
+        the part also holds the print *variant* and the languages *folder*
+        has content in.
         """
         data = self._data.get((folder, lang))
         if data is None:
@@ -241,7 +251,14 @@ class Fingerprinter:
         if theme is None:
             found = (self._catalog(lang), *self._template_closure(TEMPLATES[template]["file"]))
             theme = self._theme[lang, template] = self._join(tuple(str(p) for p in found))
-        return JobInputs(data.paths + theme.paths, data.part + theme.part)
+        available = self._available.get(folder)
+        if available is None:
+            languages = ",".join(content_languages(folder, self._languages))
+            available = self._available[folder] = f"\0available\0{languages}".encode()
+        part = data.part + theme.part + available
+        if variant != STANDARD:
+            part += f"\0variant\0{variant}\0{self._large_print_size!r}".encode()
+        return JobInputs(data.paths + theme.paths, part)
 
     def fingerprint(
         self, name: str, inputs: JobInputs, resources: Iterable[tuple[str, str]]

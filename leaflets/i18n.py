@@ -37,6 +37,17 @@ def text_direction(lang: str) -> str:
     return "rtl" if Locale.parse(lang).character_order == "right-to-left" else "ltr"
 
 
+def language_name(lang: str) -> str:
+    """Return the name of *lang* in that language itself, like 'Italiano' or 'Español'.
+
+    Babel writes most names in lower case, as inside a sentence; they stand
+    alone in a list of languages, so the first letter is capitalized (a
+    no-op in scripts without case).
+    """
+    name = Locale.parse(lang).get_display_name(lang) or lang
+    return name[:1].upper() + name[1:]
+
+
 def long_date(value: datetime.date, lang: str) -> str:
     """Format *value* as a long date in *lang*, like '22 novembre 2026'."""
     return format_date(value, format="long", locale=lang)

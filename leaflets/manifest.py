@@ -47,11 +47,13 @@ class Entry:
     inputs: tuple[str, ...] = ()
     #: The files WeasyPrint loaded for it (stylesheets, fonts, images).
     resources: tuple[str, ...] = ()
+    #: The print variant: "standard" or "large-print".
+    variant: str = "standard"
 
     @property
     def name(self) -> str:
-        """Return the job's name, such as ``hemifacial-spasm.it.leaflet``."""
-        return f"{self.condition}.{self.lang}.{self.template}"
+        """Return the job's name, such as ``hemifacial-spasm.it.leaflet.large-print``."""
+        return job_name(self.condition, self.lang, self.template, self.variant)
 
     def as_json(self) -> dict[str, Any]:
         """Return the entry as the manifest stores it (without the file name, its key)."""
@@ -79,7 +81,15 @@ class Entry:
             warnings=_strings(data, "warnings"),
             inputs=_strings(data, "inputs"),
             resources=_strings(data, "resources"),
+            # Manifests written before variants existed list standard outputs only.
+            variant=_field({"variant": "standard", **data}, "variant", str),
         )
+
+
+def job_name(condition: str, lang: str, template: str, variant: str = "standard") -> str:
+    """Return the name of one output, the standard variant's without a suffix."""
+    name = f"{condition}.{lang}.{template}"
+    return name if variant == "standard" else f"{name}.{variant}"
 
 
 def _field(data: dict[str, Any], key: str, kind: type[T]) -> T:

@@ -133,6 +133,7 @@ def as_json(report: BuildReport, *, root: Path) -> dict[str, Any]:
         "outputs": [
             {
                 "name": outcome.job.name,
+                "variant": outcome.job.variant,
                 "status": outcome.status,
                 "file": str(outcome.job.output),
                 "pages": outcome.pages,

@@ -28,6 +28,15 @@ from .workspace import is_inside
 
 
 @dataclass(frozen=True)
+class OtherLanguage:
+    """A language a leaflet is also available in, named in that language."""
+
+    lang: str
+    name: str
+    dir: str
+
+
+@dataclass(frozen=True)
 class TemplateContext:
     """Everything a template may use, and nothing else."""
 
@@ -42,6 +51,12 @@ class TemplateContext:
     style_urls: dict[str, str]
     logo_url: str
     generator: str
+    #: The print variant ("standard" or "large-print") and large print's body size in pt.
+    variant: str
+    large_print_size: float
+    #: What else exists for this condition: other languages, other print variants.
+    other_languages: tuple[OtherLanguage, ...]
+    other_variants: tuple[str, ...]
 
     def as_dict(self) -> dict[str, Any]:
         """Return the context as template variables (a shallow copy)."""
@@ -58,6 +73,10 @@ def make_context(
     content: Content,
     paper: str,
     style_urls: dict[str, str],
+    variant: str = "standard",
+    large_print_size: float = 16,
+    other_languages: tuple[OtherLanguage, ...] = (),
+    other_variants: tuple[str, ...] = (),
 ) -> TemplateContext:
     """Build the context for one leaflet, with sections in the fixed leaflet order."""
     return TemplateContext(
@@ -72,6 +91,10 @@ def make_context(
         style_urls=style_urls,
         logo_url=clinic.logo.as_uri() if clinic.logo else "",
         generator=f"leaflets {__version__}",
+        variant=variant,
+        large_print_size=large_print_size,
+        other_languages=other_languages,
+        other_variants=other_variants,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,6 +79,16 @@ def is_inside(path: str | Path, roots: tuple[Path, ...]) -> bool:
     """Tell whether *path*, symlinks resolved, lies in one of the real folders *roots*."""
     real = os.path.realpath(path)
     return any(real.startswith(os.path.join(str(root), "")) for root in roots)
+
+
+def content_languages(folder: Path | str, languages: Iterable[str]) -> tuple[str, ...]:
+    """Return those of *languages* that condition *folder* has a ``<lang>.md`` content file in.
+
+    The fingerprints and the "also available in" notice both use this, so
+    that a language file appearing or vanishing rebuilds every output that
+    names the languages.
+    """
+    return tuple(lang for lang in languages if os.path.isfile(os.path.join(folder, f"{lang}.md")))
 
 
 def find_root(start: Path) -> Path:

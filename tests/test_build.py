@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -295,7 +296,7 @@ def test_a_broken_template_stops_only_its_outputs(make_workspace: Callable[..., 
     assert statuses["hemifacial-spasm.en.leaflet"] == "built"
     assert statuses["hemifacial-spasm.en.handout"] == "failed"
     assert [str(p) for p in report.problems] == [
-        "templates/handout.html:37: template syntax error: Encountered unknown tag 'endblock'. "
+        "templates/handout.html:39: template syntax error: Encountered unknown tag 'endblock'. "
         "You probably made a nesting mistake. Jinja is expecting this tag, but currently "
         "looking for 'endif'. The innermost block that needs to be closed is 'if'.",
     ]
@@ -434,3 +435,22 @@ def test_spanish_leaflet_is_in_spanish(built_demo: Path) -> None:
     assert "Próxima revisión 20 de noviembre de 2027" in text
     for number, page in enumerate(pages, start=1):
         assert f"Página {number} de {len(pages)}" in page
+
+
+@pytest.mark.parametrize(
+    ("name", "notice"),
+    [
+        (EN_LEAFLET, "Also available in: Italiano"),
+        (EN_HANDOUT, "Also available in: Italiano"),
+        (IT_LEAFLET, "Disponibile anche in: English"),
+        (IT_HANDOUT, "Disponibile anche in: English"),
+    ],
+)
+def test_each_output_names_the_other_languages(built_demo: Path, name: str, notice: str) -> None:
+    pages = pdf_pages(built_demo / name)
+    text = " ".join(pages)
+    assert notice in text
+    # Only other languages, and no variant that is not configured.
+    assert text.count(notice.split(":")[0]) == 1
+    assert not re.search(r"large print|caratteri grandi", text)
+    assert notice in pages[-1]

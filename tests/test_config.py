@@ -77,7 +77,8 @@ colour = "blue"
         "address, phone, email, website, logo)",
         "leaflets.toml:1: clinic.name: is required: the clinic's name is printed on every leaflet",
         "leaflets.toml:11: build.colour: unknown key (expected one of: languages, paper, "
-        "output_dir, filename, pdf_variant, templates, data_dir, locales)",
+        "output_dir, filename, pdf_variant, templates, data_dir, locales, variants, "
+        "large_print_size)",
         "leaflets.toml:6: build.languages: unknown language code 'xx'",
         "leaflets.toml:6: build.languages: 'english' is not a language code like 'en' or 'pt_BR'",
         "leaflets.toml:7: build.paper: 'A3' is not one of: A4, Letter",
@@ -111,7 +112,7 @@ def test_filename_placeholders(make_workspace: Callable[..., Path]) -> None:
     assert errors(root) == [
         "leaflets.toml:4: build.filename: unknown placeholder {size} in "
         "'out/{condition}.{lang}.{template}.{size}.txt' (expected: {condition}, {lang}, "
-        "{template}, {version})",
+        "{template}, {variant}, {version})",
         "leaflets.toml:4: build.filename: 'out/{condition}.{lang}.{template}.{size}.txt' "
         "must end with .pdf",
         "leaflets.toml:4: build.filename: 'out/{condition}.{lang}.{template}.{size}.txt' "

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import REPO, copy_demo, run_cli
+from conftest import REPO, copy_demo, pdf_pages, run_cli
 from pypdf import PdfReader
 
 from leaflets import fingerprint
@@ -421,20 +421,34 @@ def test_failures_are_redone_and_reported_every_time(workspace: Path) -> None:
         assert not report.ok
 
 
-def test_missing_content_is_skipped_without_loading_anything(workspace: Path) -> None:
+def test_missing_content_is_skipped_and_the_other_languages_stop_naming_it(
+    workspace: Path,
+) -> None:
     (workspace / "data/hemifacial-spasm/it.md").unlink()
     report = build(open_workspace(workspace), jobs=1)
     missing = "no content in 'it' (data/hemifacial-spasm/it.md)"
     gone = "hemifacial-spasm has no content in 'it' any more"
-    assert [
-        (o.job.name, o.status, o.reason) for o in report.outcomes if o.status != "unchanged"
-    ] == [
+    assert [(o.job.name, o.status, o.reason) for o in report.outcomes] == [
+        # "Also available in: Italiano" is gone from the English outputs.
+        ("hemifacial-spasm.en.leaflet", "built", ""),
+        ("hemifacial-spasm.en.handout", "built", ""),
         ("hemifacial-spasm.it.leaflet", "skipped", missing),
         ("hemifacial-spasm.it.leaflet", "obsolete", gone),
         ("hemifacial-spasm.it.handout", "skipped", missing),
         ("hemifacial-spasm.it.handout", "obsolete", gone),
     ]
-    assert report.problems == []  # Nothing was parsed: the rest is up to date.
+    assert [str(problem) for problem in report.problems] == [
+        "data/hemifacial-spasm/it.md: warning: is missing: hemifacial-spasm has no content in 'it'"
+    ]
+    handout = pdf_pages(workspace / "build/hemifacial-spasm.en.handout.pdf")
+    assert "Italiano" not in " ".join(handout)
+    # Nothing else changed: the next build has nothing to do and parses nothing.
+    again = build(open_workspace(workspace), jobs=1)
+    assert statuses(again, "built") == set()
+    assert statuses(again, "unchanged") == {
+        "hemifacial-spasm.en.leaflet",
+        "hemifacial-spasm.en.handout",
+    }
 
 
 def test_strict_validates_up_to_date_outputs_too(workspace: Path) -> None:
