@@ -27,6 +27,7 @@ from .config import CONFIG_NAME, STANDARD, TEMPLATES, VARIANTS
 from .exceptions import FontError, LeafletsError, Problem, TemplateError, display_path
 from .fingerprint import MISSING, Fingerprinter, JobInputs
 from .manifest import MANIFEST_NAME, Entry, Manifest, job_name
+from .output import locked_folder
 from .workspace import Workspace, content_languages
 
 if TYPE_CHECKING:
@@ -440,7 +441,17 @@ def build(
     fingerprints = Fingerprinter(workspace, stylesheets=stylesheets(workspace))
     report = BuildReport(outcomes=[], problems=[], strict=strict)
 
-    with Manifest.load(config.output_dir) as manifest:
+    shown = display_path(config.output_dir, config.root)
+
+    def waiting() -> None:
+        logger.warning("waiting for another build of %s/ to finish…", shown)
+
+    # One build at a time per output folder; the manifest is read once the
+    # lock is held, so a build that waited adds to what the other recorded.
+    with (
+        locked_folder(config.output_dir, on_wait=waiting, shown=shown),
+        Manifest.load(config.output_dir) as manifest,
+    ):
         survey = _survey(
             workspace,
             manifest,
@@ -503,6 +514,15 @@ def build(
                 report.outcomes.append(outcome)
                 notify(outcome)
 
+    if manifest.save_error is not None:
+        report.problems.append(
+            Problem(
+                display_path(manifest.path, config.root),
+                None,
+                None,
+                f"cannot be written ({manifest.save_error.strerror}); it is left as it was",
+            )
+        )
     lang_order = {lang: index for index, lang in enumerate(config.languages)}
     template_order = {name: index for index, name in enumerate(config.templates)}
     variant_order = {name: index for index, name in enumerate(VARIANTS)}

@@ -113,7 +113,10 @@ class Manifest:
         self.folder = folder
         self.entries: dict[str, Entry] = dict(entries or {})
         self.changed = False
+        #: Why the manifest could not be saved when the build ended, if it could not.
+        self.save_error: OSError | None = None
         self._journal: IO[str] | None = None
+        self._journal_failed = False
 
     @property
     def path(self) -> Path:
@@ -155,7 +158,14 @@ class Manifest:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self.save()
+        # A full disk or an unwritable file must not hide what was built: the
+        # failure is kept in save_error for the build to report, and the file
+        # is left as it was (written atomically), along with the journal.
+        try:
+            self.save()
+        except OSError as error:
+            logger.debug("%s: cannot be written", self.path, exc_info=True)
+            self.save_error = error
 
     def by_name(self) -> dict[str, list[Entry]]:
         """Return the entries grouped by job name."""
@@ -179,9 +189,7 @@ class Manifest:
 
     def save(self) -> None:
         """Write manifest.json atomically if anything changed, then drop the journal."""
-        if self._journal is not None:
-            self._journal.close()
-            self._journal = None
+        self._close_journal()
         if self.changed:
             document = {
                 "format": FORMAT,
@@ -199,12 +207,27 @@ class Manifest:
     def _write_journal(self, operation: dict[str, Any]) -> None:
         # One line per finished output, flushed at once: a build killed
         # afterwards loses nothing it completed. (No fsync: losing the tail to
-        # a power cut only costs rebuilding those outputs.)
-        if self._journal is None:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            self._journal = self.journal_path.open("a", encoding="utf-8")
-        self._journal.write(json.dumps(operation, ensure_ascii=False) + "\n")
-        self._journal.flush()
+        # a power cut only costs rebuilding those outputs.) The journal only
+        # insures against a kill: when it cannot be written (a full disk),
+        # the build goes on and records its outputs when it saves.
+        if self._journal_failed:
+            return
+        try:
+            if self._journal is None:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                self._journal = self.journal_path.open("a", encoding="utf-8")
+            self._journal.write(json.dumps(operation, ensure_ascii=False) + "\n")
+            self._journal.flush()
+        except OSError as error:
+            logger.debug("%s: cannot be written (%s)", self.journal_path, error.strerror)
+            self._journal_failed = True
+            self._close_journal()
+
+    def _close_journal(self) -> None:
+        journal, self._journal = self._journal, None
+        if journal is not None:
+            with contextlib.suppress(OSError):  # What could not be flushed is lost.
+                journal.close()
 
     def _apply(self, operation: dict[str, Any]) -> None:
         if "set" in operation:

@@ -1,11 +1,18 @@
-"""Write output files atomically, so a crash never leaves half a file at an output path."""
+"""Write output files atomically, and let one build at a time write into an output folder."""
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from .exceptions import LeafletsError
+
+#: The file in an output folder that builds lock while they write there.
+LOCK_NAME = ".leaflets.lock"
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -27,3 +34,59 @@ def atomic_write(path: Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+@contextlib.contextmanager
+def locked_folder(folder: Path, *, on_wait: Callable[[], None], shown: str = "") -> Iterator[None]:
+    """Hold an exclusive lock on *folder*, creating it; call *on_wait* once if it is taken.
+
+    *shown* is how messages name the folder (default: its path).
+
+    The lock is an ``flock`` on a file inside the folder, so it is released
+    when the holder exits in any way, ``kill -9`` included. The lock file is
+    deleted on the way out, and a folder this call created is removed again
+    if nothing was put in it.
+    """
+    created = not folder.is_dir()
+    path = folder / LOCK_NAME
+    waited = False
+    while True:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as error:
+            reason = "it is a file" if folder.is_file() else error.strerror
+            raise LeafletsError(
+                f"{shown or folder}: cannot be used as the output folder ({reason})"
+            ) from None
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if not waited:
+                    on_wait()
+                    waited = True
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            # The build before may have removed the lock file along with the
+            # empty folder it had created: lock the file that is there now.
+            try:
+                current = os.path.samestat(os.fstat(handle), os.stat(path))
+            except FileNotFoundError:
+                current = False
+        except BaseException:
+            os.close(handle)
+            raise
+        if current:
+            break
+        os.close(handle)
+    try:
+        yield
+    finally:
+        # Deleted while still locked: a build waiting for it finds, once it
+        # gets the lock, that the file is gone, and locks a new one (above).
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        if created:
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)  # Only when empty.
+        os.close(handle)

@@ -11,17 +11,22 @@ one by one, each in a process of its own, to find the one that kills it.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import fcntl
 import functools
 import gc
 import hashlib
 import logging
 import multiprocessing
+import multiprocessing.connection
 import multiprocessing.util
 import os
 import shutil
 import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -228,9 +233,35 @@ class _Capture(logging.Handler):
 _CAPTURE = _Capture()
 
 
+def _exit_with_build() -> None:
+    """Make this worker exit as soon as the build that asked for it dies, ``kill -9`` included.
+
+    Two guards: the kernel kills the worker when its parent (the fork
+    server) dies, and a thread waits on the pipe from the build, which ends
+    when the build does (the fork server itself exits when the build dies).
+    """
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    build = multiprocessing.parent_process()
+    if build is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([build.sentinel])
+        os._exit(1)  # No clean-up: the next build deletes what this one leaves.
+
+    threading.Thread(target=watch, name="leaflets-build-watch", daemon=True).start()
+
+
+_PR_SET_PDEATHSIG = 1  # From <linux/prctl.h>.
+
+
 def _start_worker(settings: Settings, started: Any) -> None:
     """Set a worker process up: its renderer, its logging, and no Ctrl-C of its own."""
     global _STARTED
+    _exit_with_build()
     # Ctrl-C reaches the whole process group: the main process stops the
     # build, and workers finish the leaflet at hand instead of dying half-way.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -259,18 +290,67 @@ def _run_in_worker(index: int, task: Task, render: RenderFunction) -> Result:
     return replace(result, records=tuple(_CAPTURE.records), peak_rss=_peak_rss())
 
 
+#: The temporary folders of worker pools, in the system's temporary folder.
+SCRATCH_PREFIX = "leaflets-workers-"
+#: A file in each pool's folder that its build keeps locked while it runs.
+_SCRATCH_LOCK = ".build.lock"
+
+
 def _render_in_pools(
     tasks: Sequence[Task], *, settings: Settings, workers: int, render: RenderFunction
 ) -> Iterator[Result]:
     # A worker that is killed cannot delete its temporary files (WeasyPrint
-    # copies the fonts it loads): they all go in one folder, deleted here.
-    scratch = tempfile.mkdtemp(prefix="leaflets-workers-")
+    # copies the fonts it loads): they all go in one folder, deleted here,
+    # or by a later build when this one is killed.
+    _remove_stale_scratch()
+    scratch, lock = _locked_scratch()
     try:
         yield from _render_in_pools_in(
             tasks, settings=replace(settings, scratch=scratch), workers=workers, render=render
         )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+        os.close(lock)
+
+
+def _locked_scratch() -> tuple[str, int]:
+    """Create a pool's temporary folder, locked for as long as this process lives."""
+    while True:
+        scratch = tempfile.mkdtemp(prefix=SCRATCH_PREFIX)
+        lock = os.open(os.path.join(scratch, _SCRATCH_LOCK), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC)
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.isdir(scratch):
+            return scratch, lock
+        os.close(lock)  # Another build took it for stale in the instant before the lock.
+
+
+def _remove_stale_scratch() -> list[str]:
+    """Delete the temporary folders of pools whose build died; return their paths.
+
+    A live build holds the lock in its folder; the kernel releases it when
+    the build dies, however it dies.
+    """
+    removed: list[str] = []
+    root = tempfile.gettempdir()
+    names: list[str] = []
+    with contextlib.suppress(OSError):
+        names = [name for name in os.listdir(root) if name.startswith(SCRATCH_PREFIX)]
+    for name in names:
+        folder = os.path.join(root, name)
+        try:
+            lock = os.open(os.path.join(folder, _SCRATCH_LOCK), os.O_RDWR | os.O_CLOEXEC)
+        except OSError:
+            continue  # Not ours to judge (made by an older leaflets, or not a folder).
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(lock)
+            continue  # Its build is running.
+        shutil.rmtree(folder, ignore_errors=True)
+        os.close(lock)
+        logger.debug("removed %s, left by a build that was killed", folder)
+        removed.append(folder)
+    return removed
 
 
 def _render_in_pools_in(
@@ -352,7 +432,7 @@ def _render_alone(
 
 
 def _alone_main(sender: Any, task: Task, settings: Settings, render: RenderFunction) -> None:
-    _start_worker(settings, bytearray(1))
+    _start_worker(settings, bytearray(1))  # It exits with the build too.
     sender.send(_run_in_worker(0, task, render))
     sender.close()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -9,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -556,3 +558,125 @@ def test_a_dynamic_template_name_makes_every_template_an_input(
     paths = found.inputs(str(root / "data/hemifacial-spasm"), "en", "handout").paths
     assert str(root / "templates/unrelated.html") in paths
     assert str(REPO / "templates/leaflet.html") in paths
+
+
+def test_a_full_disk_fails_the_outputs_it_stops_and_keeps_the_manifest(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ENOSPC after two PDFs: one line per failed file, the summary, exit 1, nothing half-done."""
+    replace_in(workspace / "leaflets.toml", "+39 02 0000 0000", "+39 02 1111 1111")
+    output = workspace / "build"
+    manifest = output / MANIFEST_NAME
+    before = {path.name: path.read_bytes() for path in output.iterdir()}
+    real_fsync = os.fsync
+    calls = []
+
+    def full_disk(fd: int) -> None:
+        calls.append(fd)
+        if len(calls) > 2:  # Two PDFs fit; the other two and the manifest do not.
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    started = time.perf_counter()
+    result = run_cli("build", "-C", workspace, "--jobs", "1")
+    assert time.perf_counter() - started < 60
+    monkeypatch.setattr(os, "fsync", real_fsync)
+
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    lines = result.stderr.splitlines()
+    assert lines[:3] == [
+        "build/manifest.json: cannot be written (No space left on device); it is left as it was",
+        f"failed   hemifacial-spasm.it.leaflet: cannot write {output}/"
+        "hemifacial-spasm.it.leaflet.pdf: No space left on device",
+        f"failed   hemifacial-spasm.it.handout: cannot write {output}/"
+        "hemifacial-spasm.it.handout.pdf: No space left on device",
+    ]
+    assert lines[3].startswith("2 built, 0 unchanged, 2 failed, 0 skipped, 0 removed, 0 warnings")
+    assert len(lines) == 4
+    after = {path.name: path.read_bytes() for path in output.iterdir()}
+    assert after[MANIFEST_NAME] == before[MANIFEST_NAME]  # Unchanged, not half-written.
+    assert {name for name in after if after[name] != before.get(name)} == {
+        "hemifacial-spasm.en.leaflet.pdf",
+        "hemifacial-spasm.en.handout.pdf",
+        JOURNAL_NAME,  # What was built, for the next build.
+    }
+    assert not [name for name in after if name.endswith(".tmp")]
+    for name in ("it.leaflet", "it.handout"):  # The old files, whole.
+        assert after[f"hemifacial-spasm.{name}.pdf"] == before[f"hemifacial-spasm.{name}.pdf"]
+
+    # Space again: the two PDFs written are not redone.
+    report = build(open_workspace(workspace), jobs=1)
+    assert report.ok
+    assert statuses(report, "unchanged") == {
+        "hemifacial-spasm.en.leaflet",
+        "hemifacial-spasm.en.handout",
+    }
+    assert statuses(report, "built") == {
+        "hemifacial-spasm.it.leaflet",
+        "hemifacial-spasm.it.handout",
+    }
+    assert len(json.loads(manifest.read_text("utf-8"))["outputs"]) == 4
+
+
+def test_an_unwritable_manifest_is_one_error_and_the_pdfs_are_kept(workspace: Path) -> None:
+    """Tests run as root, whom chmod does not stop: a folder stands in the manifest's place."""
+    replace_in(workspace / "leaflets.toml", "+39 02 0000 0000", "+39 02 1111 1111")
+    manifest = workspace / "build" / MANIFEST_NAME
+    manifest.unlink()
+    manifest.mkdir()
+    (manifest / "keep").write_text("a folder in the way", "utf-8")
+    result = run_cli("build", "-C", workspace, "--jobs", "1")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert result.stderr.splitlines() == [
+        f"WARNING: {manifest}: cannot be read ([Errno 21] Is a directory: '{manifest}'); "
+        "rebuilding its outputs",
+        "build/manifest.json: cannot be written (Is a directory); it is left as it was",
+        result.stderr.splitlines()[-1],
+    ]
+    assert result.stderr.splitlines()[-1].startswith(
+        "4 built, 0 unchanged, 0 failed, 0 skipped, 0 removed, 0 warnings"
+    )
+    assert (manifest / "keep").read_text("utf-8") == "a folder in the way"
+    assert not list((workspace / "build").glob(".*.tmp"))
+    for pdf in (workspace / "build").glob("*.pdf"):
+        assert len(PdfReader(pdf).pages) >= 1
+
+
+def test_a_journal_that_cannot_be_written_loses_nothing(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The journal only insures against kills: a full disk there still records every output."""
+    replace_in(workspace / "leaflets.toml", "+39 02 0000 0000", "+39 02 1111 1111")
+    real_open = Path.open
+
+    def full_disk(self: Path, *args: object, **kwargs: object) -> object:
+        if self.name == JOURNAL_NAME and args[:1] == ("a",):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_open(self, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(Path, "open", full_disk)
+    report = build(open_workspace(workspace), jobs=1)
+    monkeypatch.setattr(Path, "open", real_open)
+    assert report.ok
+    assert statuses(report, "built") == ALL
+    recorded = json.loads((workspace / "build" / MANIFEST_NAME).read_text("utf-8"))["outputs"]
+    assert len(recorded) == 4
+    assert statuses(build(open_workspace(workspace), jobs=1), "unchanged") == ALL
+
+
+def test_an_output_folder_that_is_a_file_is_one_clear_error(workspace: Path) -> None:
+    (workspace / "out").write_text("not a folder", "utf-8")
+    config = workspace / "leaflets.toml"
+    for folder, reason in (("out", "it is a file"), ("out/pdf", "Not a directory")):
+        config.write_text(
+            re.sub(r'output_dir = ".*"', f'output_dir = "{folder}"', config.read_text("utf-8")),
+            "utf-8",
+        )
+        result = run_cli("build", "-C", workspace, "--jobs", "1")
+        assert result.exit_code == 1
+        assert "Traceback" not in result.output
+        assert result.stderr == f"Error: {folder}: cannot be used as the output folder ({reason})\n"
+    assert (workspace / "out").read_text("utf-8") == "not a folder"

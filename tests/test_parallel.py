@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,7 @@ from pypdf import PdfReader
 from leaflets import workers
 from leaflets.build import Outcome, build, load_project, plan, render_html
 from leaflets.manifest import JOURNAL_NAME, MANIFEST_NAME
+from leaflets.output import locked_folder
 from leaflets.workspace import open_workspace
 
 CRASHING = "hemifacial-spasm.it.handout"
@@ -217,3 +219,105 @@ def test_jobs_must_be_positive(make_workspace: Callable[..., Path]) -> None:
     result = run_cli("build", "-C", make_workspace(), "--jobs", "0")
     assert result.exit_code == 2
     assert "Invalid value for '-j' / '--jobs': 0 is not in the range x>=1." in result.stderr
+
+
+def test_concurrent_builds_of_one_folder_wait_for_each_other_and_merge(
+    make_workspace: Callable[..., Path],
+) -> None:
+    """Two builds started together each record their outputs: the manifest lists all four."""
+    root = make_workspace()
+    output = root / "build"
+    output.mkdir()
+    leaflets = str(Path(sys.executable).parent / "leaflets")
+    # Hold the folder's lock while both start, so that both find it taken.
+    with locked_folder(output, on_wait=lambda: None):
+        processes = [
+            subprocess.Popen(
+                [leaflets, "build", "-C", str(root), "--force", "--jobs", "1", "--lang", lang],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for lang in ("en", "it")
+        ]
+        # Each says so once it finds the lock taken (a build that did not
+        # wait would finish, and its stderr end, without saying it).
+        waiting = "WARNING: waiting for another build of build/ to finish…\n"
+        for process in processes:
+            assert process.stderr is not None
+            assert process.stderr.readline() == waiting
+    results = [process.communicate(timeout=120) for process in processes]
+    for process, (stdout, stderr) in zip(processes, results, strict=True):
+        assert process.returncode == 0, stderr
+        assert waiting not in stderr  # Said once only.
+        assert "2 built, 0 unchanged, 0 failed" in stdout
+    recorded = json.loads((output / MANIFEST_NAME).read_text("utf-8"))["outputs"]
+    assert sorted(recorded) == [
+        f"hemifacial-spasm.{lang}.{template}.pdf"
+        for lang in ("en", "it")
+        for template in ("handout", "leaflet")
+    ]
+    assert sorted(path.name for path in output.iterdir()) == [*sorted(recorded), MANIFEST_NAME]
+
+
+def session_processes(session: int) -> dict[int, str]:
+    """Return the live processes (not zombies) of *session*, with their command lines."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            command = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue  # Gone meanwhile.
+        # The command name in parentheses may hold spaces: fields follow the last ')'.
+        fields = stat.rsplit(")", 1)[1].split()
+        state, session_id = fields[0], int(fields[3])
+        if session_id == session and state != "Z":
+            found[int(entry)] = command.replace(b"\0", b" ").decode(errors="replace")[:100]
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_build_killed_mid_render_leaves_no_process_and_its_folder_goes_next_time(
+    make_workspace: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_workspace()
+    add_conditions(root, 7)
+    scratch_root = tmp_path / "tmp"
+    scratch_root.mkdir()
+    command = [str(Path(sys.executable).parent / "leaflets"), "build", "-C", str(root), "-j", "2"]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # Its session holds it and every process it starts.
+        env={**os.environ, "TMPDIR": str(scratch_root)},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        journal = root / "build" / JOURNAL_NAME
+        # Mid-render: a leaflet is done, the others are being rendered.
+        while not (journal.exists() and journal.read_text("utf-8").count("\n") >= 1):
+            assert process.poll() is None and time.monotonic() < deadline, "no leaflet was built"
+            time.sleep(0.01)
+        helpers = set(session_processes(process.pid)) - {process.pid}
+        assert len(helpers) >= 3  # The fork server, the resource tracker, the workers.
+        process.kill()  # kill -9 of the build alone: its helpers are left to themselves.
+        process.wait()
+        deadline = time.monotonic() + 10
+        while session_processes(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert session_processes(process.pid) == {}
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    stale = list(scratch_root.glob(f"{workers.SCRATCH_PREFIX}*"))
+    assert len(stale) == 1
+
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch_root))
+    report = build(open_workspace(root), jobs=2)
+    assert report.ok
+    assert report.count("built") >= 1
+    assert not list(scratch_root.glob(f"{workers.SCRATCH_PREFIX}*"))

@@ -13,10 +13,16 @@ from .sections import Arrangement
 
 #: The version a new draft starts at; "1.0" is for the first reviewed text.
 DRAFT_VERSION = "0.1"
-#: The owner written into a draft; `leaflets check` accepts it, a reviewer must not.
+#: What a draft says where the page cannot tell. A placeholder is a text
+#: value starting with "TODO", which `leaflets check` reports until a person
+#: replaces it and `leaflets build` does not print; never a YAML comment, and
+#: never an invented date.
+PLACEHOLDER_PREFIX = "TODO"
 OWNER_PLACEHOLDER = "TODO: who owns this content"
-#: How long after the import date the placeholder next_review falls.
-REVIEW_INTERVAL = datetime.timedelta(days=365)
+SPECIALTY_PLACEHOLDER = "TODO: the specialty (the page names no specialist)"
+DATE_PLACEHOLDER = "TODO"
+#: The condition.yaml fields every draft leaves to a person.
+PLACEHOLDER_FIELDS = ("last_reviewed", "next_review", "owner")
 
 
 @dataclass(frozen=True)
@@ -85,24 +91,19 @@ def content_text(
     return "".join(parts)
 
 
-def metadata_text(*, slug: str, specialty: str, source: SourceEntry, specialty_known: bool) -> str:
-    """Return the condition.yaml text, with a TODO comment on every placeholder."""
-    today = source.imported
-    specialty_line = dump_yaml({"specialty": specialty}).rstrip("\n")
-    specialty_line += (
-        "  # read from the page's 'which specialist' section: check it"
-        if specialty_known
-        else "  # TODO: placeholder; the page names no specialist"
-    )
+def metadata_text(*, slug: str, specialty: str | None, source: SourceEntry) -> str:
+    """Return the condition.yaml text, with a TODO value for everything the page cannot tell."""
+    specialty_line = dump_yaml({"specialty": specialty or SPECIALTY_PLACEHOLDER}).rstrip("\n")
+    if specialty:
+        specialty_line += "  # read from the page's 'which specialist' section: check it"
     lines = [
-        f"# Draft imported by `leaflets import` on {today.isoformat()}: "
+        f"# Draft imported by `leaflets import` on {source.imported.isoformat()}: "
         "replace every TODO before publishing.",
         dump_yaml({"id": slug}).rstrip("\n"),
         specialty_line,
         f'version: "{DRAFT_VERSION}"  # a draft; make it "1.0" once reviewed',
-        f"last_reviewed: {today.isoformat()}  # TODO: placeholder; the day a clinician "
-        "reviews this text",
-        f"next_review: {(today + REVIEW_INTERVAL).isoformat()}  # TODO: placeholder",
+        dump_yaml({"last_reviewed": DATE_PLACEHOLDER}).rstrip("\n"),
+        dump_yaml({"next_review": DATE_PLACEHOLDER}).rstrip("\n"),
         dump_yaml({"owner": OWNER_PLACEHOLDER}).rstrip("\n"),
         "sources:",
         source_item(source).rstrip("\n"),

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterator
 
 import nh3
 from bs4 import BeautifulSoup
-from bs4.element import NavigableString, Tag
+from bs4.element import NavigableString, PageElement, PreformattedString, Tag
 
 from ..exceptions import ImportSourceError
+from .limits import check_html_depth
 from .model import Block, Page, Removal, parse_date, snippet
 from .to_markdown import HEADINGS, MarkdownConverter, plain_text
 
@@ -165,27 +167,31 @@ def sanitize(html: str) -> str:
     )
 
 
-def convert_fragment(html: str, *, name: str) -> tuple[list[Block], list[Removal]]:
-    """Convert an article fragment (a CMS's rendered content) to Blocks."""
-    removed = _code_removals(BeautifulSoup(html, "html.parser"))
-    soup = BeautifulSoup(sanitize(html), "html.parser")
+def convert_fragment(
+    html: str, *, name: str, field: str | None = None
+) -> tuple[list[Block], list[Removal]]:
+    """Convert an article fragment (a CMS's rendered content, *field*) to Blocks."""
+    check_html_depth(html, name=name, field=field)
+    raw = BeautifulSoup(html, "html.parser")
+    removed = _code_removals(raw)
+    soup = BeautifulSoup(sanitize(_reserialized(raw)), "html.parser")
     blocks = _convert(_find_article(_strip_chrome(soup, removed)), name=name, removed=removed)
     return blocks, removed
 
 
 def parse_html_page(text: str, *, name: str) -> Page:
     """Read a saved HTML page (or fragment): its metadata and its main article."""
+    check_html_depth(text, name=name)
     raw = BeautifulSoup(text, "html.parser")
     removed = _code_removals(raw)
     meta = _metadata(raw)
     body = raw.find("body")
-    if isinstance(body, Tag):
-        body_html = body.decode_contents()
-    else:
+    if not isinstance(body, Tag):
         for tag in raw.find_all(("head", "title", "meta", "link", "base")):
             tag.decompose()
-        body_html = raw.decode()
-    soup = BeautifulSoup(sanitize(body_html), "html.parser")
+    soup = BeautifulSoup(
+        sanitize(_reserialized(body if isinstance(body, Tag) else raw)), "html.parser"
+    )
     article = _find_article(_strip_chrome(soup, removed))
     h1 = article.find("h1")
     title = plain_text(h1) if isinstance(h1, Tag) else ""
@@ -216,6 +222,34 @@ def parse_html_page(text: str, *, name: str) -> Page:
         modified=parse_date(meta.get("modified", "")),
         removed=removed,
     )
+
+
+def _reserialized(root: Tag) -> str:
+    """Return the contents of *root*, parsed by Python, written out again for the sanitizer.
+
+    The nesting depth was measured on what Python's HTML parser reads
+    (limits.py); the sanitizer's HTML5 parser must build its tree from the
+    same tags, or a page could nest deeper for it than measured. So it gets
+    this parser's tree written back, every element explicitly closed, less
+    what the two parsers may end in different places: comments, declarations
+    and the raw text of scripts and styles (all dropped by the sanitizer
+    anyway; they were counted for the report before).
+    """
+    return root.decode(iterator=_kept(root))
+
+
+def _kept(root: Tag) -> Iterator[PageElement]:
+    """Yield what lies in *root* but comments, declarations, scripts and styles."""
+    # Read, not removed: bs4 finds a node's place among its siblings by a
+    # linear search, so removing many would take quadratic time.
+    raw_text: Tag | None = None
+    for node in root.descendants:
+        if raw_text is not None and node.parent is raw_text:
+            continue  # A script's or style's text (Python's parser puts no tag there).
+        if isinstance(node, Tag) and node.name in ("script", "style"):
+            raw_text = node
+        elif not isinstance(node, PreformattedString):
+            yield node
 
 
 def _convert(article: Tag, *, name: str, removed: list[Removal]) -> list[Block]:
@@ -311,16 +345,16 @@ def _strip_chrome(soup: BeautifulSoup, removed: list[Removal]) -> BeautifulSoup:
         tag.decompose()
 
     for tag in soup.find_all(True):
-        if tag.decomposed:
+        if _decomposed(tag):
             continue
         what = _chrome(tag)
         if what and not protected(tag):
             remove(tag, what)
     for tag in soup.find_all(("p", "div", "ol", "ul", "li")):
-        if not tag.decomposed and _is_breadcrumb(tag):
+        if not _decomposed(tag) and _is_breadcrumb(tag):
             remove(tag, "breadcrumb")
     for link in soup.find_all("a", href=True):
-        if not link.decomposed and _attr(link, "href").startswith("#"):
+        if not _decomposed(link) and _attr(link, "href").startswith("#"):
             group = _anchor_group(link)
             if group is not None:
                 links = [plain_text(a) for a in group.find_all("a")] if group.name != "a" else []
@@ -329,6 +363,14 @@ def _strip_chrome(soup: BeautifulSoup, removed: list[Removal]) -> BeautifulSoup:
                 )
                 group.decompose()
     return soup
+
+
+def _decomposed(tag: Tag) -> bool:
+    """Tell whether *tag* was removed with an element around it."""
+    # Not tag.decomposed: on a live tag, bs4 looks "_decomposed" up as the name
+    # of a child tag, searching the whole subtree; once per tag, that is
+    # quadratic in the page's depth.
+    return bool(tag.__dict__.get("_decomposed", False))
 
 
 def _chrome(tag: Tag) -> str:
@@ -353,9 +395,19 @@ def _chrome(tag: Tag) -> str:
     return ""
 
 
+_NOT_IN_CRUMBS = frozenset(("p", "div", "ul", "ol", "h1", "h2", "h3"))
+
+
 def _is_breadcrumb(tag: Tag) -> bool:
     """Tell whether *tag* is a short trail of links like "Home » Topics » This page"."""
-    if tag.find(("p", "div", "ul", "ol", "h1", "h2", "h3")) or not tag.find("a"):
+    # One walk instead of two tag.find() calls: this runs for every block of the page.
+    links = False
+    for element in tag.descendants:
+        if isinstance(element, Tag):
+            if element.name in _NOT_IN_CRUMBS:
+                return False
+            links = links or element.name == "a"
+    if not links:
         return False
     text = plain_text(tag).replace("\u00a0", " ")
     if len(text) > 200:

@@ -10,6 +10,7 @@ from typing import BinaryIO
 from bs4.dammit import EncodingDetector
 
 from ..exceptions import ImportSourceError, Problem
+from .limits import MAX_SOURCE_BYTES, check_size
 
 #: The name a page read from standard input goes by in messages.
 STDIN_NAME = "<stdin>"
@@ -31,7 +32,7 @@ class RawSource:
 
 
 def read_source(source: str | Path, *, stdin: BinaryIO | None = None) -> RawSource:
-    """Read *source* (a file path, or ``-`` for *stdin*); refuse URLs."""
+    """Read *source* (a file path, or ``-`` for *stdin*); refuse URLs and oversized sources."""
     text = str(source)
     if text.lower().startswith(("http://", "https://", "ftp://", "www.")):
         raise ImportSourceError(
@@ -41,14 +42,19 @@ def read_source(source: str | Path, *, stdin: BinaryIO | None = None) -> RawSour
     if text == "-":
         if stdin is None:
             raise ImportSourceError(f"{STDIN_NAME}: no standard input to read")
-        return RawSource(STDIN_NAME, stdin.read())
+        # One byte more than the limit tells a source that is too large.
+        data = stdin.read(MAX_SOURCE_BYTES + 1)
+        check_size(STDIN_NAME, len(data))
+        return RawSource(STDIN_NAME, data)
     path = Path(source)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as stream:
+            data = stream.read(MAX_SOURCE_BYTES + 1)
     except IsADirectoryError:
         raise ImportSourceError(f"{text}: is a folder; give the saved page's file") from None
     except OSError as error:
         raise ImportSourceError(f"{text}: cannot be read ({error.strerror})") from None
+    check_size(text, len(data))
     return RawSource(text, data, path.suffix.lower())
 
 

@@ -9,6 +9,7 @@ from bs4 import BeautifulSoup
 
 from ..exceptions import ImportSourceError, Problem
 from .html_page import convert_fragment
+from .limits import check_json_depth
 from .model import Page, parse_date
 from .to_markdown import plain_text
 
@@ -17,6 +18,7 @@ _EXPECTED = "expected the JSON of /wp-json/wp/v2/pages/ID or /wp-json/wp/v2/post
 
 def parse_wordpress(text: str, *, name: str) -> Page:
     """Read the title, content, link, dates and Yoast SEO metadata of a WordPress page."""
+    check_json_depth(text, name=name)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
@@ -48,7 +50,7 @@ def parse_wordpress(text: str, *, name: str) -> Page:
     title = _text(_rendered(data, "title") or "")
     if not title:
         raise ImportSourceError(f"{name}: the page has no title.rendered")
-    blocks, removed = convert_fragment(content, name=name)
+    blocks, removed = convert_fragment(content, name=name, field="content.rendered")
     yoast = data.get("yoast_head_json")
     yoast = yoast if isinstance(yoast, dict) else {}
     language, origin = _string(yoast, "og_locale"), "yoast_head_json.og_locale"
