@@ -806,6 +806,7 @@ def test_an_imported_page_builds_in_its_own_language(
         f"'{lang}' is not in the [build] languages of leaflets.toml (en); "
         "add it there to build this leaflet"
     ) in imported.stdout
+    review(root / "data" / slug)  # A person fills in the review dates and the owner.
     config.write_text(
         config.read_text("utf-8").replace('languages = ["en"]', f'languages = ["en", "{lang}"]'),
         "utf-8",
