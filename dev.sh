@@ -13,7 +13,8 @@ cd "$(dirname "$0")"
 VENV=${LEAFLETS_VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 # Pango draws the text; HarfBuzz's subsetter keeps embedded fonts small.
-DEBIAN_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig)
+# poppler-utils (pdftoppm) and zbar-tools (zbarimg) let the tests read the QR code back.
+DEBIAN_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig poppler-utils zbar-tools)
 
 say() { printf '%s\n' "$*" >&2; }
 

@@ -25,6 +25,14 @@ _EXPORTS = {
     "check": "build",
     "BuildReport": "build",
     "import_page": "importers",
+    "review_table": "review",
+    "mark_translated": "translations",
+    "compose": "mail",
+    "send": "mail",
+    "write_draft": "mail",
+    "SendResult": "mail",
+    "build_packet": "packet",
+    "PacketResult": "packet",
     "LeafletsError": "exceptions",
     "ConfigError": "exceptions",
     "DataError": "exceptions",
@@ -33,6 +41,8 @@ _EXPORTS = {
     "FontError": "exceptions",
     "RenderError": "exceptions",
     "ImportSourceError": "exceptions",
+    "MailError": "exceptions",
+    "PacketError": "exceptions",
     "Problem": "exceptions",
 }
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import calendar
 import contextlib
+import datetime
 import itertools
 import logging
 import os
@@ -91,6 +92,9 @@ class Project:
     broken_templates: dict[str, str] = field(default_factory=dict)
     #: The font files the stylesheets declare, found on first use.
     fonts: list[Path] | None = None
+    #: The day review dates are compared with, and whether overdue content may be built.
+    today: datetime.date = field(default_factory=datetime.date.today)
+    allow_overdue: bool = False
 
     @property
     def errors(self) -> list[Problem]:
@@ -163,12 +167,19 @@ def load_project(
     conditions: Iterable[str] | None = None,
     languages: Iterable[str] | None = None,
     templates: Iterable[str] | None = None,
+    today: datetime.date | None = None,
+    allow_overdue: bool = False,
     variants: Iterable[str] | None = None,
 ) -> Project:
-    """Load and validate configuration, catalogs, templates and data (phase one)."""
+    """Load and validate configuration, catalogs, templates and data (phase one).
+
+    Review dates are compared with *today* (default: the date now); overdue
+    content is an error unless *allow_overdue*.
+    """
     # Imported here: a build with nothing to do never needs them.
     from .conditions import load_conditions
     from .i18n import load_catalog, message_ids
+    from .review import add_review_problems, resolve_today
     from .templating import compile_template, make_environment
 
     config = workspace.config
@@ -180,6 +191,7 @@ def load_project(
         root=root,
         languages=chosen_languages,
         only=tuple(conditions or ()),
+        source_language=config.source_language,
     )
     project = Project(
         workspace=workspace,
@@ -188,6 +200,15 @@ def load_project(
         conditions=loaded,
         variants=select_variants(workspace, variants),
         problems=problems,
+        today=resolve_today(today),
+        allow_overdue=allow_overdue,
+    )
+    add_review_problems(
+        loaded,
+        root=root,
+        today=project.today,
+        warn_days=config.review_warn_days,
+        allow_overdue=allow_overdue,
     )
     template_dirs = workspace.search_path("templates")
     expected = message_ids(template_dirs, trusted=workspace.trusted_roots())
@@ -256,7 +277,11 @@ def plan(project: Project) -> tuple[list[Job], list[Outcome]]:
 def _blocker(project: Project, condition: Condition, lang: str, template: str) -> str | None:
     """Return why one job cannot be built, or None."""
     root = project.workspace.root
-    errors = _errors_for(condition, lang, root)
+    errors = [
+        problem
+        for problem in _errors_for(condition, lang, root)
+        if problem is not condition.overdue
+    ]
     if errors:
         first = errors[0]
         more = len(errors) - 1
@@ -267,6 +292,8 @@ def _blocker(project: Project, condition: Condition, lang: str, template: str) -
         return f"template {TEMPLATES[template]['file']!r} is broken"
     if lang not in condition.contents:
         return _no_content(condition.folder, lang, root)
+    if condition.overdue is not None and not project.allow_overdue:
+        return str(condition.overdue)
     return None
 
 
@@ -294,9 +321,27 @@ def _no_content(folder: Path, lang: str, root: Path) -> str:
     return f"no content in {lang!r} ({display_path(folder / f'{lang}.md', root)})"
 
 
-def check(workspace: Workspace, **selection: Iterable[str] | None) -> list[Problem]:
-    """Validate data, templates and catalogs without rendering; return every problem."""
-    project = load_project(workspace, **selection)
+def check(
+    workspace: Workspace,
+    *,
+    conditions: Iterable[str] | None = None,
+    languages: Iterable[str] | None = None,
+    templates: Iterable[str] | None = None,
+    variants: Iterable[str] | None = None,
+    today: datetime.date | None = None,
+) -> list[Problem]:
+    """Validate data, templates and catalogs without rendering; return every problem.
+
+    Review dates are compared with *today* (default: the date now).
+    """
+    project = load_project(
+        workspace,
+        conditions=conditions,
+        languages=languages,
+        templates=templates,
+        variants=variants,
+        today=today,
+    )
     jobs, _ = plan(project)
     problems = project.all_problems()
     # Render the HTML of every job (cheap, no PDF) to catch template errors
@@ -326,12 +371,17 @@ def render_html(project: Project, job: Job) -> str:
     every output goes through here, in check and in build, before rendering.
     """
     from .i18n import language_name, text_direction
-    from .templating import OtherLanguage, make_context, render
+    from .templating import OtherLanguage, make_context, overdue_mark, render
 
     workspace = project.workspace
     config = workspace.config
     condition = next(c for c in project.conditions if c.slug == job.condition)
     assert condition.metadata is not None
+    marks: tuple[str, ...] = ()
+    if condition.overdue is not None:
+        # Only reached with allow_overdue: otherwise plan() blocks the job.
+        since = condition.metadata.next_review
+        marks = (overdue_mark(project.environments[job.lang], since, root=config.root),)
     context = make_context(
         lang=job.lang,
         text_dir=text_direction(job.lang),
@@ -341,6 +391,7 @@ def render_html(project: Project, job: Job) -> str:
         content=condition.contents[job.lang],
         paper=config.paper,
         style_urls={name: path.as_uri() for name, path in stylesheets(workspace).items()},
+        page_marks=marks,
         variant=job.variant,
         large_print_size=config.large_print_size,
         # What exists for this condition, whatever this build selected: the
@@ -416,6 +467,8 @@ def build(
     jobs: int | None = None,
     on_start: Callable[[int], None] | None = None,
     on_outcome: Callable[[Outcome], None] | None = None,
+    today: datetime.date | None = None,
+    allow_overdue: bool = False,
 ) -> BuildReport:
     """Build the selected leaflets that are out of date; invalid inputs skip only their outputs.
 
@@ -426,12 +479,18 @@ def build(
     processes render (default: one per CPU). *strict* also validates the
     data of up-to-date outputs, and fails on any warning. *on_start* is
     called with the number of PDFs to render, *on_outcome* with each outcome.
+    A condition whose next_review date is before *today* (default: the date
+    now) is not built, unless *allow_overdue*: then every page of its PDFs
+    says since when its review is overdue.
 
     Worker processes start as multiprocessing's forkserver starts them, so a
     script calling build() with more than one job must guard its entry point
     with ``if __name__ == "__main__":``.
     """
+    from .review import resolve_today
+
     started = time.perf_counter()
+    today = resolve_today(today)
     config = workspace.config
     chosen_languages = _select("language", languages, config.languages)
     chosen_templates = _select("template", templates, config.templates)
@@ -461,6 +520,7 @@ def build(
             templates=chosen_templates,
             variants=chosen_variants,
             force=force,
+            today=today,
         )
         if strict:
             # Validate everything selected, not only what is out of date.
@@ -485,6 +545,8 @@ def build(
             templates=chosen_templates,
             variants=chosen_variants,
             full=strict or not config.data_dir.is_dir(),
+            today=today,
+            allow_overdue=allow_overdue,
         )
         if project is not None:
             report.problems = project.all_problems()
@@ -563,6 +625,7 @@ def _survey(
     templates: tuple[str, ...],
     variants: tuple[str, ...],
     force: bool,
+    today: datetime.date,
 ) -> _Survey:
     """Sort the selected jobs into up to date, out of date, and without content."""
     config = workspace.config
@@ -586,7 +649,7 @@ def _survey(
                 entry = None
                 if not force:
                     entry = _up_to_date(
-                        workspace, fingerprints, recorded.get(name, []), name, inputs
+                        workspace, fingerprints, recorded.get(name, []), name, inputs, today
                     )
                 if entry is None:
                     survey.stale[name] = (slug, lang, template, variant)
@@ -615,11 +678,16 @@ def _up_to_date(
     entries: list[Entry],
     name: str,
     inputs: JobInputs,
+    today: datetime.date,
 ) -> Entry | None:
     """Return the manifest entry that proves job *name* up to date, if one does."""
     config = workspace.config
     output_dir = str(config.output_dir)
     for entry in entries:
+        if entry.next_review and entry.next_review < today.isoformat():
+            # Overdue now: it must be blocked, or rebuilt with the overdue mark.
+            logger.debug("%s: out of date: overdue for review", name)
+            continue
         expected = config.output_name(
             condition=entry.condition,
             lang=entry.lang,
@@ -654,6 +722,8 @@ def _load_and_plan(
     templates: tuple[str, ...],
     variants: tuple[str, ...],
     full: bool,
+    today: datetime.date,
+    allow_overdue: bool,
 ) -> tuple[list[Job], list[Outcome], Project | None]:
     """Load what the out-of-date jobs need; return the jobs to render and those blocked."""
     config = workspace.config
@@ -697,6 +767,8 @@ def _load_and_plan(
         conditions=None if full and not wanted else sorted(loaded),
         languages=[lang for lang in languages if lang in needed_languages] or languages,
         templates=[name for name in templates if name in needed_templates] or templates,
+        today=today,
+        allow_overdue=allow_overdue,
         variants=[name for name in variants if name in needed_variants] or variants,
     )
     jobs, skipped = plan(project)
@@ -737,6 +809,11 @@ def _render(
     base_url = workspace.root.as_uri() + "/"
     versions = {
         condition.slug: condition.metadata.version
+        for condition in project.conditions
+        if condition.metadata
+    }
+    reviews = {
+        condition.slug: condition.metadata.next_review.isoformat()
         for condition in project.conditions
         if condition.metadata
     }
@@ -783,6 +860,7 @@ def _render(
             fingerprints=fingerprints,
             survey=survey,
             version=versions.get(job.condition, ""),
+            next_review=reviews.get(job.condition, ""),
         )
         report.outcomes.append(outcome)
         notify(outcome)
@@ -806,6 +884,7 @@ def _record(
     fingerprints: Fingerprinter,
     survey: _Survey,
     version: str,
+    next_review: str,
 ) -> Outcome:
     """Turn a worker's result into an outcome, and record a built PDF in the manifest."""
     if not result.ok:
@@ -838,6 +917,7 @@ def _record(
             warnings=tuple(warnings),
             inputs=tuple(fingerprints.display(path) for path in inputs.paths),
             resources=tuple(sorted(resources)),
+            next_review=next_review,
             variant=job.variant,
         )
     )

@@ -14,6 +14,7 @@ import click
 from . import __version__
 from .config import DEFAULTS, PAPER_SIZES, PDF_VARIANTS, TEMPLATES, VARIANTS
 from .exceptions import LeafletsError, Problem
+from .review import STATUSES
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -182,6 +183,11 @@ def _print_problems(problems: list[Problem]) -> None:
     help="Delete outputs of conditions, languages or templates that are gone.",
 )
 @click.option("--watch", is_flag=True, help="Keep running; rebuild after every change.")
+@click.option(
+    "--allow-overdue",
+    is_flag=True,
+    help="Build conditions past their review date, marking every page as overdue.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on one line.")
 @click.pass_context
@@ -201,6 +207,7 @@ def build(
     force: bool,
     clean: bool,
     watch: bool,
+    allow_overdue: bool,
     quiet: bool,
     as_json: bool,
 ) -> None:
@@ -212,7 +219,8 @@ def build(
     output folder lists every output built. What is rebuilt is validated
     first; a broken condition or language skips only the leaflets it feeds,
     and files already built are never left half-written. --strict validates
-    all the data, up to date or not.
+    all the data, up to date or not. A condition past its next_review date
+    is not built unless --allow-overdue.
     """
     from .build import build as run_build
     from .progress import Progress, choose_mode
@@ -240,6 +248,7 @@ def build(
             jobs=jobs,
             on_start=progress.start,
             on_outcome=progress.outcome,
+            allow_overdue=allow_overdue,
         )
         progress.finish(report)
         return report
@@ -299,6 +308,40 @@ def check(
         sys.exit(1)
 
 
+@cli.command()
+@workspace_option
+@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+@handle_errors
+def review(workspace_path: Path | None, as_json: bool) -> None:
+    """List every condition by next review date, with its owner and status.
+
+    The status is "overdue" once next_review has passed, "due soon" within
+    [review] warn_days of it (default 60), otherwise "ok". Exits 1 when a
+    condition is overdue or its metadata is invalid.
+    """
+    import json
+
+    from .review import review_table
+
+    workspace = _workspace(workspace_path)
+    rows, problems = review_table(workspace)
+    _print_problems(problems)
+    if as_json:
+        click.echo(json.dumps([row.as_json() for row in rows], ensure_ascii=False, indent=2))
+    else:
+        width = max((len(row.condition) for row in rows), default=9)
+        click.echo(f"{'next review':<11}  {'status':<8}  {'condition':<{width}}  owner")
+        for row in rows:
+            click.echo(
+                f"{row.next_review.isoformat():<11}  {row.status:<8}  "
+                f"{row.condition:<{width}}  {row.owner}"
+            )
+        counts = {status: sum(1 for row in rows if row.status == status) for status in STATUSES}
+        click.echo(", ".join(f"{count} {status}" for status, count in counts.items()))
+    if problems or any(row.status == "overdue" for row in rows):
+        sys.exit(1)
+
+
 @cli.command("list")
 @workspace_option
 @with_selection
@@ -318,6 +361,7 @@ def list_command(
     from .build import load_project, plan
     from .progress import plural
     from .readability import measure, plain_text
+    from .translations import DRAFT, STALE
 
     workspace = _workspace(workspace_path)
     project = load_project(
@@ -348,7 +392,11 @@ def list_command(
         click.echo(line if not reason else f"{job.name:<{width}}  {status:<8} {reason}")
     for condition in project.conditions:
         for problem in condition.problems:
-            if not problem.is_error and problem.field and problem.field.startswith("sections."):
+            if problem.is_error:
+                continue
+            if (problem.field or "").startswith("sections.") or problem.message.startswith(
+                (STALE, DRAFT)
+            ):
                 click.echo(f"{condition.slug}: {problem}")
         for lang, content in sorted(condition.contents.items()):
             score = measure(plain_text(content), lang)
@@ -445,6 +493,40 @@ def i18n_compile(workspace_path: Path | None) -> None:
         click.echo(f"wrote    {path.relative_to(workspace.root)}")
 
 
+@i18n.command("mark-translated")
+@workspace_option
+@click.option("-c", "--condition", required=True, metavar="SLUG", help="The condition.")
+@click.option("-l", "--lang", required=True, metavar="CODE", help="The translated file's language.")
+@click.option(
+    "--from",
+    "source_lang",
+    required=True,
+    metavar="CODE",
+    help="The language it was translated from.",
+)
+@handle_errors
+def i18n_mark_translated(
+    workspace_path: Path | None, condition: str, lang: str, source_lang: str
+) -> None:
+    """Record that data/SLUG/CODE.md is a finished translation of the source as it is now.
+
+    Writes translated_from (the source language, the condition's version and
+    a SHA-256 of each source section) into the file's front matter, leaving
+    the rest of the file as it is. `check` and `list` then warn when the
+    source changes, naming the sections that changed.
+    """
+    from .exceptions import display_path
+    from .translations import mark_translated
+
+    workspace = _workspace(workspace_path)
+    marked = mark_translated(workspace, condition=condition, lang=lang, source_lang=source_lang)
+    root = workspace.root
+    click.echo(
+        f"marked   {display_path(marked.path, root)} as translated from "
+        f"{marked.source.name} version {marked.version} ({marked.parts} parts hashed)"
+    )
+
+
 @cli.command()
 @workspace_option
 @handle_errors
@@ -522,3 +604,147 @@ def import_command(
         click.echo(
             f"Next: edit the draft into plain language, then run `leaflets check -c {report.slug}`"
         )
+
+
+def _one_language(function: F) -> F:
+    """Add the patient's language, -l/--lang, exactly one."""
+    return click.option(
+        "-l",
+        "--lang",
+        required=True,
+        metavar="CODE",
+        help="The patient's language (exactly one).",
+    )(function)
+
+
+def _delivery_selection(function: F) -> F:
+    """Add the --condition and --template options of email and packet."""
+    function = click.option(
+        "-t",
+        "--template",
+        "templates",
+        multiple=True,
+        type=click.Choice(list(TEMPLATES)),
+        help="Which kind of leaflet (repeatable; default: leaflet).",
+    )(function)
+    function = _one_language(function)
+    return click.option(
+        "-c",
+        "--condition",
+        "conditions",
+        multiple=True,
+        required=True,
+        metavar="SLUG",
+        help="A condition to include (repeatable).",
+    )(function)
+
+
+@cli.command()
+@workspace_option
+@_delivery_selection
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The packet PDF to write.",
+)
+@handle_errors
+def packet(
+    workspace_path: Path | None,
+    conditions: tuple[str, ...],
+    lang: str,
+    templates: tuple[str, ...],
+    output: Path,
+) -> None:
+    """Make one PDF for one patient: a cover page, then the chosen leaflets.
+
+    The cover lists what is inside with page numbers; every leaflet and
+    section has a bookmark. The packet is a tagged PDF in the patient's
+    language, like the leaflets, and the same inputs give the same bytes.
+    """
+    from .packet import build_packet
+    from .progress import format_size
+
+    workspace = _workspace(workspace_path)
+    result = build_packet(
+        workspace,
+        conditions=conditions,
+        lang=lang,
+        templates=templates or ("leaflet",),
+        output=output.resolve(),
+    )
+    for part in result.parts:
+        click.echo(f"page {part.first_page:>3}  {part.title} – {part.label}")
+    click.echo(f"wrote    {output}  ({result.pages} pages, {format_size(result.size)})")
+
+
+@cli.command()
+@workspace_option
+@_delivery_selection
+@click.option(
+    "--to",
+    "recipients",
+    multiple=True,
+    metavar="ADDRESS",
+    help="The patient's email address (repeatable).",
+)
+@click.option("--packet", is_flag=True, help="Attach one packet PDF instead of separate files.")
+@click.option(
+    "--draft",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE.eml",
+    help="Save an unsent draft for Outlook or Thunderbird instead of sending.",
+)
+@click.option("-n", "--dry-run", is_flag=True, help="Show what would be sent; send nothing.")
+@handle_errors
+def email(
+    workspace_path: Path | None,
+    conditions: tuple[str, ...],
+    lang: str,
+    templates: tuple[str, ...],
+    recipients: tuple[str, ...],
+    packet: bool,
+    draft: Path | None,
+    dry_run: bool,
+) -> None:
+    """Email the chosen leaflets to a patient, in the patient's language.
+
+    Builds what is out of date first, then attaches the PDFs the build
+    recorded. Sends through the [email] server of leaflets.toml, with the
+    password from the environment variable LEAFLETS_SMTP_PASSWORD; --draft
+    saves the message for a mail client instead and needs no server.
+    """
+    from .mail import deliver, describe
+
+    workspace = _workspace(workspace_path)
+    delivery = deliver(
+        workspace,
+        conditions=conditions,
+        lang=lang,
+        templates=templates or ("leaflet",),
+        to=recipients,
+        packet=packet,
+        draft=draft,
+        dry_run=dry_run,
+    )
+    if delivery.action == "dry-run":
+        click.echo("Would send (nothing was sent):")
+    for line in describe(delivery.message):
+        click.echo(line)
+    if delivery.action == "draft":
+        click.echo(f"wrote    {draft}  (an unsent draft: open it in Outlook or Thunderbird)")
+    result = delivery.result
+    if result is not None:
+        if result.accepted:
+            click.echo(f"sent to {', '.join(result.accepted)}")
+        if result.refused:
+            refused = ", ".join(
+                f"{address} ({code} {reply})" for address, (code, reply) in result.refused.items()
+            )
+            click.echo(
+                f"Error: sent to {', '.join(result.accepted)}, "
+                f"but the mail server refused: {refused}",
+                err=True,
+            )
+            sys.exit(1)

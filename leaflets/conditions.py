@@ -7,15 +7,18 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
-from . import markdown
+from . import markdown, translations
 from .config import validate_language
 from .exceptions import Problem, display_path
 from .workspace import is_inside
 from .yaml_loader import LineDict, LineList, load_yaml
+
+if TYPE_CHECKING:
+    from .translations import TranslatedFrom
 
 METADATA_NAME = "condition.yaml"
 
@@ -63,6 +66,8 @@ class Metadata:
     owner: str
     reviewer: str
     sources: tuple[Source, ...]
+    #: The line of next_review in condition.yaml, for review messages.
+    next_review_line: int | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,10 @@ class Content:
     key_points: tuple[Markup, ...]
     next_steps: tuple[Markup, ...]
     sections: dict[str, Section]
+    #: The SHA-256 of each part of the source text (see translations.py).
+    hashes: dict[str, str] = field(default_factory=dict)
+    #: What this file records it was translated from, if anything.
+    translated_from: TranslatedFrom | None = None
 
 
 @dataclass
@@ -96,6 +105,8 @@ class Condition:
     metadata: Metadata | None = None
     contents: dict[str, Content] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    #: The problem saying the condition is overdue for review, if it is (see review.py).
+    overdue: Problem | None = None
 
     @property
     def errors(self) -> list[Problem]:
@@ -206,7 +217,7 @@ _METADATA_KEYS = (
     "sources",
 )
 _SOURCE_KEYS = ("title", "url", "publisher", "language", "modified", "imported")
-_CONTENT_KEYS = ("title", "summary", "key_points", "next_steps")
+_CONTENT_KEYS = ("title", "summary", "key_points", "next_steps", "translated_from")
 
 
 def load_metadata(path: Path, *, root: Path, slug: str) -> tuple[Metadata | None, list[Problem]]:
@@ -251,6 +262,7 @@ def load_metadata(path: Path, *, root: Path, slug: str) -> tuple[Metadata | None
         owner=owner,
         reviewer=reviewer,
         sources=tuple(sources),
+        next_review_line=data.line_of("next_review"),
     ), problems
 
 
@@ -331,7 +343,18 @@ def load_content(path: Path, *, root: Path, lang: str) -> tuple[Content | None, 
         inline(f"next_steps[{index}]", value, line)
         for index, (value, line) in enumerate(fields.text_list("next_steps"))
     )
+    translated_from = None
+    if "translated_from" in data:
+        translated_from = translations.parse_translated_from(
+            data["translated_from"], path=shown, own_lang=lang, problems=problems
+        )
+    hashes = {
+        key: digest
+        for key in translations.FRONT_MATTER_PARTS
+        if (digest := translations.value_hash(data.get(key))) is not None
+    }
     body_first_line = text.count("\n", 0, match.end()) + 1
+    raw: dict[str, str] = {}
     sections = _load_sections(
         text[match.end() :],
         shown=shown,
@@ -339,7 +362,9 @@ def load_content(path: Path, *, root: Path, lang: str) -> tuple[Content | None, 
         base_dir=base_dir,
         root=root,
         problems=problems,
+        raw=raw,
     )
+    hashes.update((key, translations.text_hash(raw[key])) for key in SECTION_KEYS if key in raw)
     if any(problem.is_error for problem in problems):
         return None, problems
     return Content(
@@ -350,6 +375,8 @@ def load_content(path: Path, *, root: Path, lang: str) -> tuple[Content | None, 
         key_points=key_points,
         next_steps=next_steps,
         sections=sections,
+        hashes=hashes,
+        translated_from=translated_from,
     ), problems
 
 
@@ -361,8 +388,12 @@ def _load_sections(
     base_dir: Path,
     root: Path,
     problems: list[Problem],
+    raw: dict[str, str],
 ) -> dict[str, Section]:
-    """Split the body at ``## key`` lines and render each section's Markdown."""
+    """Split the body at ``## key`` lines and render each section's Markdown.
+
+    *raw* receives each section's Markdown source, by key.
+    """
     chunks: list[tuple[str, int, list[str]]] = []
     preamble: list[tuple[int, str]] = []
     for number, text in enumerate(body.splitlines(), start=first_line):
@@ -406,6 +437,7 @@ def _load_sections(
             )
             continue
         source = "\n".join(lines)
+        raw[key] = source
         if not source.strip():
             problems.append(Problem(shown, line, field_name, "section is empty"))
             continue
@@ -455,8 +487,15 @@ def _read_text(path: Path, shown: str, *, root: Path) -> tuple[str, Problem | No
         return "", Problem(shown, None, None, f"cannot be read ({error.strerror})")
 
 
-def load_condition(folder: Path, *, root: Path, languages: tuple[str, ...]) -> Condition:
-    """Load one condition folder; problems are recorded on the result, never raised."""
+def load_condition(
+    folder: Path, *, root: Path, languages: tuple[str, ...], source_language: str = ""
+) -> Condition:
+    """Load one condition folder; problems are recorded on the result, never raised.
+
+    Content files are checked against what they were translated from;
+    *source_language* (default: the first of *languages*) is the one
+    written first, which needs no ``translated_from``.
+    """
     condition = Condition(slug=folder.name, folder=folder)
     shown_folder = display_path(folder, root)
     if not _SLUG_RE.fullmatch(folder.name):
@@ -500,6 +539,13 @@ def load_condition(folder: Path, *, root: Path, languages: tuple[str, ...]) -> C
         if content is not None:
             condition.contents[lang] = content
     _compare_languages(condition, root=root, languages=languages)
+    condition.problems.extend(
+        translations.translation_problems(
+            condition,
+            root=root,
+            source_language=source_language or (languages[0] if languages else "en"),
+        )
+    )
     _check_readability(condition, root=root)
     return condition
 
@@ -558,6 +604,7 @@ def load_conditions(
     root: Path,
     languages: tuple[str, ...],
     only: tuple[str, ...] = (),
+    source_language: str = "",
 ) -> tuple[list[Condition], list[Problem]]:
     """Load every condition folder under *data_dir* (or only those named)."""
     if not data_dir.is_dir():
@@ -576,4 +623,7 @@ def load_conditions(
             if name not in names
         ]
         folders = [folder for folder in folders if folder.name in only]
-    return [load_condition(folder, root=root, languages=languages) for folder in folders], problems
+    return [
+        load_condition(folder, root=root, languages=languages, source_language=source_language)
+        for folder in folders
+    ], problems

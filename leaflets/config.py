@@ -7,6 +7,7 @@ import re
 import string
 import tomllib
 from dataclasses import dataclass, field
+from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
 
@@ -61,13 +62,50 @@ DEFAULTS: dict[str, Any] = {
     "pdf_variant": "pdf/ua-1",
     "templates": list(TEMPLATES),
     "data_dir": "data",
+    # The language content is written in first; None means the first of languages.
+    "source_language": None,
     "locales": {},
     "variants": [STANDARD],
     "large_print_size": LARGE_PRINT_SIZES[0],
 }
 
+#: The defaults of the [review] table.
+REVIEW_DEFAULTS: dict[str, Any] = {"warn_days": 60}
+
+#: Placeholders [clinic] online_url may contain.
+ONLINE_URL_FIELDS = {"condition", "lang"}
+
+#: The [email] table's keys and defaults (see mail.py). The password is never
+#: among them: it comes only from the LEAFLETS_SMTP_PASSWORD environment variable.
+EMAIL_DEFAULTS: dict[str, Any] = {
+    "host": "",
+    "port": None,  # 587 for starttls, 465 for ssl, 25 for none
+    "security": "starttls",
+    "username": "",
+    "from": "",  # default: the clinic's name and email
+    "max_attachments_size": "10 MB",
+    "timeout": 30,
+    "log": "",
+    "log_recipients": False,
+}
+EMAIL_SECURITY = {"starttls": 587, "ssl": 465, "none": 25}
+#: The host names that "security = none" accepts: plain SMTP only on this machine.
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+_SIZE_UNITS = {"": 1, "B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3}
+
 FILENAME_FIELDS = {"condition", "lang", "template", "version", "variant"}
-_CLINIC_FIELDS = ("name", "department", "address", "phone", "email", "website", "logo")
+_CLINIC_FIELDS = (
+    "name",
+    "department",
+    "address",
+    "phone",
+    "email",
+    "website",
+    "logo",
+    "online_url",
+    "feedback",
+)
+_EMAIL_RE = re.compile(r"[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+")
 _REQUIRED_CLINIC_FIELDS = ("name",)
 
 
@@ -82,6 +120,33 @@ class Clinic:
     email: str = ""
     website: str = ""
     logo: Path | None = None
+    #: Where each leaflet is online: a URL pattern with {condition} and {lang}.
+    online_url: str = ""
+    #: Where patients send feedback: an email address or an https:// URL.
+    feedback: str = ""
+
+    def online_url_for(self, *, condition: str, lang: str) -> str:
+        """Return the URL of one leaflet online, or "" when there is none."""
+        if not self.online_url:
+            return ""
+        return self.online_url.format(condition=condition, lang=lang)
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    """How `leaflets email` sends: the [email] table of leaflets.toml."""
+
+    host: str = ""
+    port: int = 587
+    security: str = "starttls"
+    username: str = ""
+    #: The From address; empty means the clinic's name and email.
+    sender: str = ""
+    max_attachments_size: int = 10 * 1000**2
+    timeout: float = 30.0
+    #: Where to append one JSON line per message sent (inside the workspace), or None.
+    log: Path | None = None
+    log_recipients: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,12 +163,17 @@ class Config:
     pdf_variant: str
     templates: tuple[str, ...]
     data_dir: Path
+    #: The language translations are made from (see translations.py).
+    source_language: str = "en"
+    #: How many days before next_review `check` starts to warn.
+    review_warn_days: int = REVIEW_DEFAULTS["warn_days"]
     #: The Babel locale that formats dates for a language, where it is not the
     #: language itself (``{"en": "en_GB"}``: "20 November 2026").
     locales: dict[str, str] = field(default_factory=dict)
     variants: tuple[str, ...] = (STANDARD,)
     large_print_size: float = LARGE_PRINT_SIZES[0]
     raw_text: str = field(repr=False, default="")
+    email: EmailSettings = field(default_factory=EmailSettings)
 
     def locale_for(self, lang: str) -> str:
         """Return the Babel locale that formats dates and numbers for *lang*."""
@@ -195,13 +265,13 @@ def load_config(root: Path, **overrides: Any) -> Config:
         problems.append(Problem(shown, find_line(text, table, key), f"{table}.{key}", message))
 
     for table in data:
-        if table not in ("clinic", "build"):
+        if table not in ("clinic", "build", "review", "email"):
             problems.append(
                 Problem(
                     shown,
                     find_line(text, table, ""),
                     table,
-                    "unknown table (expected [clinic] and [build])",
+                    "unknown table (expected [clinic], [build], [review] and [email])",
                 )
             )
 
@@ -237,6 +307,18 @@ def load_config(root: Path, **overrides: Any) -> Config:
             report("clinic", "logo", f"file {clinic_values['logo']!r} does not exist")
             logo = None
     clinic_values["logo"] = logo
+    if clinic_values.get("online_url"):
+        for message in _online_url_problems(clinic_values["online_url"]):
+            report("clinic", "online_url", message)
+            clinic_values["online_url"] = ""
+    if clinic_values.get("feedback"):
+        feedback = clinic_values["feedback"]
+        if not (_EMAIL_RE.fullmatch(feedback) or _is_web_url(feedback, https_only=True)):
+            report(
+                "clinic",
+                "feedback",
+                f"{_quote(feedback)} is neither an email address nor an https:// URL",
+            )
 
     build_data = data.get("build", {})
     if not isinstance(build_data, dict):
@@ -329,6 +411,32 @@ def load_config(root: Path, **overrides: Any) -> Config:
             report("build", key, "must be a folder path")
             options[key] = DEFAULTS[key]
 
+    source_language = options["source_language"]
+    if source_language is None:
+        source_language = languages[0] if languages else DEFAULTS["languages"][0]
+    elif why := validate_language(source_language):
+        report("build", "source_language", why)
+
+    review_data = data.get("review", {})
+    if not isinstance(review_data, dict):
+        problems.append(Problem(shown, find_line(text, "review", ""), "review", "must be a table"))
+        review_data = {}
+    for key in review_data:
+        if key not in REVIEW_DEFAULTS:
+            report("review", key, f"unknown key (expected one of: {', '.join(REVIEW_DEFAULTS)})")
+    warn_days = review_data.get("warn_days", REVIEW_DEFAULTS["warn_days"])
+    if isinstance(warn_days, bool) or not isinstance(warn_days, int) or not 0 <= warn_days <= 3660:
+        report(
+            "review",
+            "warn_days",
+            f"{warn_days!r} is not a number of days from 0 to 3660",
+        )
+        warn_days = REVIEW_DEFAULTS["warn_days"]
+
+    email = _email_settings(data.get("email", {}), root, report)
+    if not isinstance(data.get("email", {}), dict):
+        problems.append(Problem(shown, None, "email", "must be a table"))
+
     if problems:
         raise ConfigError(problems=problems)
 
@@ -343,11 +451,109 @@ def load_config(root: Path, **overrides: Any) -> Config:
         pdf_variant=variant,
         templates=tuple(templates),
         data_dir=(root / options["data_dir"]).resolve(),
+        source_language=source_language,
+        review_warn_days=warn_days,
         locales=dict(locales),
         variants=tuple(variants),
         large_print_size=size,
         raw_text=text,
+        email=email,
     )
+
+
+def parse_size(value: Any) -> int | None:
+    """Return a size such as "10 MB", "500 KB" or 2000000 in bytes, or None when it is not one."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value > 0 else None
+    if not isinstance(value, str):
+        return None
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMG]?)B?\s*", value.upper())
+    if not match:
+        return None
+    size = int(float(match.group(1)) * _SIZE_UNITS[match.group(2) + "B" if match.group(2) else ""])
+    return size if size > 0 else None
+
+
+def _email_settings(data: Any, root: Path, report: Any) -> EmailSettings:
+    """Validate the [email] table; report each bad key with *report*(table, key, message)."""
+    if not isinstance(data, dict):
+        return EmailSettings()
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "password":
+            report(
+                "email",
+                key,
+                "must not be in leaflets.toml, where anyone who can read the workspace "
+                "would see it: set the environment variable LEAFLETS_SMTP_PASSWORD instead",
+            )
+        elif key not in EMAIL_DEFAULTS:
+            report("email", key, f"unknown key (expected one of: {', '.join(EMAIL_DEFAULTS)})")
+        else:
+            values[key] = value
+    settings: dict[str, Any] = {}
+    for key in ("host", "username", "from"):
+        value = values.get(key, "")
+        if not isinstance(value, str):
+            report("email", key, f"must be a string, not {value!r}")
+        else:
+            settings["sender" if key == "from" else key] = value.strip()
+    sender = settings.get("sender", "")
+    if sender:
+        found = getaddresses([sender])
+        if len(found) != 1 or "@" not in found[0][1] or "\n" in sender:
+            report(
+                "email",
+                "from",
+                f'{sender[:80]!r} is not one address like "Clinic name <clinic@example.org>"',
+            )
+    security = values.get("security", EMAIL_DEFAULTS["security"])
+    if security not in EMAIL_SECURITY:
+        report("email", "security", f"{security!r} is not one of: {', '.join(EMAIL_SECURITY)}")
+    else:
+        settings["security"] = security
+        host = settings.get("host", "")
+        if security == "none" and host and host.lower() not in LOCAL_HOSTS:
+            report(
+                "email",
+                "security",
+                f"'none' sends the password and the leaflets unencrypted, so it is allowed "
+                f"only for a mail server on this machine ({', '.join(LOCAL_HOSTS)}), "
+                f"not {host!r}",
+            )
+    port = values.get("port")
+    if port is None:
+        settings["port"] = EMAIL_SECURITY.get(settings.get("security", "starttls"), 587)
+    elif isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+        report("email", "port", f"{port!r} is not a port number (1-65535)")
+    else:
+        settings["port"] = port
+    size = values.get("max_attachments_size", EMAIL_DEFAULTS["max_attachments_size"])
+    parsed = parse_size(size)
+    if parsed is None:
+        report("email", "max_attachments_size", f'{size!r} is not a size like "10 MB" or "500 KB"')
+    else:
+        settings["max_attachments_size"] = parsed
+    timeout = values.get("timeout", EMAIL_DEFAULTS["timeout"])
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        report("email", "timeout", f"{timeout!r} is not a number of seconds")
+    else:
+        settings["timeout"] = float(timeout)
+    log = values.get("log", "")
+    if not isinstance(log, str):
+        report("email", "log", f"must be a file path, not {log!r}")
+    elif log.strip():
+        path = (root / log.strip()).resolve()
+        if not path.is_relative_to(root) or path == root:
+            report("email", "log", f"{log!r} is outside the workspace")
+        else:
+            settings["log"] = path
+    log_recipients = values.get("log_recipients", False)
+    if not isinstance(log_recipients, bool):
+        report("email", "log_recipients", f"must be true or false, not {log_recipients!r}")
+    else:
+        settings["log_recipients"] = log_recipients
+    return EmailSettings(**settings)
 
 
 def _filename_problems(pattern: Any) -> list[str]:
@@ -376,3 +582,34 @@ def _filename_problems(pattern: Any) -> list[str]:
     if "/" in pattern or "\\" in pattern:
         problems.append(f"{pattern!r} must be a file name, not a path")
     return problems
+
+
+def _quote(value: str) -> str:
+    """Quote a bad value for a message, cut to about 80 characters."""
+    return repr(value if len(value) <= 80 else value[:77] + "...")
+
+
+def _is_web_url(value: str, *, https_only: bool = False) -> bool:
+    schemes = ("https://",) if https_only else ("https://", "http://")
+    return (
+        value.startswith(schemes)
+        and len(value) > len("https://")
+        and not re.search(r"[\s<>\"']", value)
+    )
+
+
+def _online_url_problems(pattern: str) -> list[str]:
+    """Return why *pattern* cannot give each leaflet its own web address."""
+    if not _is_web_url(pattern):
+        return [f"{_quote(pattern)} must be a web address starting with https:// or http://"]
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None}
+    except ValueError as error:
+        return [f"{_quote(pattern)} is not a valid pattern ({error})"]
+    unknown = names - ONLINE_URL_FIELDS
+    if unknown:
+        return [
+            f"unknown placeholder {{{sorted(unknown)[0]}}} in {_quote(pattern)} "
+            f"(expected: {', '.join('{' + n + '}' for n in sorted(ONLINE_URL_FIELDS))})"
+        ]
+    return []

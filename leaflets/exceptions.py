@@ -79,3 +79,11 @@ class RenderError(LeafletsError):
 
 class ImportSourceError(LeafletsError):
     """A page given to `leaflets import` cannot be read or understood."""
+
+
+class MailError(LeafletsError):
+    """A message cannot be composed, saved or sent (bad address, SMTP failure, …)."""
+
+
+class PacketError(LeafletsError):
+    """A patient packet cannot be made from the chosen leaflets."""

@@ -193,7 +193,7 @@ def extract_messages(
             subfolders[:] = sorted(name for name in subfolders if not name.startswith((".", "_")))
             for name in sorted(files):
                 path = Path(directory, name)
-                if not name.endswith(".html") or not is_inside(path, roots):
+                if not name.endswith((".html", ".txt")) or not is_inside(path, roots):
                     continue
                 shown = (Path(folder.name) / path.relative_to(folder)).as_posix()
                 for lineno, message, comments, context in extract_from_file(
@@ -213,8 +213,9 @@ def message_ids(
     template_dirs: Iterable[Path], *, trusted: Iterable[Path] | None = None
 ) -> set[str]:
     """Return the ids of the messages the templates use."""
+    # A plural message is known by its singular id, as catalogs look it up.
     return {
-        str(message.id)
+        str(message.id[0] if isinstance(message.id, tuple) else message.id)
         for message in extract_messages(template_dirs, trusted=trusted)
         if message.id
     }

@@ -47,6 +47,9 @@ class Entry:
     inputs: tuple[str, ...] = ()
     #: The files WeasyPrint loaded for it (stylesheets, fonts, images).
     resources: tuple[str, ...] = ()
+    #: The condition's next_review date (ISO): once it has passed, the output
+    #: is out of date whatever its inputs, since review.py must look at it.
+    next_review: str = ""
     #: The print variant: "standard" or "large-print".
     variant: str = "standard"
 
@@ -81,6 +84,7 @@ class Entry:
             warnings=_strings(data, "warnings"),
             inputs=_strings(data, "inputs"),
             resources=_strings(data, "resources"),
+            next_review=_field(data, "next_review", str) if "next_review" in data else "",
             # Manifests written before variants existed list standard outputs only.
             variant=_field({"variant": "standard", **data}, "variant", str),
         )

@@ -9,7 +9,7 @@ import mimetypes
 import os
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
@@ -315,6 +315,8 @@ class Rendered:
     warnings: tuple[str, ...]
     #: Every file the leaflet used (stylesheets, fonts, images), with its SHA-256.
     files: dict[Path, str]
+    #: The page (from 1) each element id first appears on.
+    anchors: dict[str, int] = field(default_factory=dict)
     #: Why fonts were subset with fontTools instead of HarfBuzz ("" when they were not).
     font_fallback: str = ""
 
@@ -359,10 +361,15 @@ class Renderer:
             weasy_logger.removeHandler(collector)
         for message in collector.messages:
             logger.warning("%s: %s", name, message)
+        anchors: dict[str, int] = {}
+        for number, page in enumerate(document.pages, start=1):
+            for anchor in page.anchors:
+                anchors.setdefault(anchor, number)
         return Rendered(
             pdf=pdf,
             pages=len(document.pages),
             warnings=tuple(collector.messages),
             files=self.fetcher.document_files(),
+            anchors=anchors,
             font_fallback=harfbuzz_subset_problem() if collector.fonttools else "",
         )

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import jinja2
 from jinja2.exceptions import SecurityError
@@ -24,6 +24,7 @@ from .conditions import SECTION_KEYS, Content, Metadata, Section
 from .config import PAPER_SIZES, Clinic
 from .exceptions import Problem, TemplateError, display_path
 from .i18n import LoadedCatalog, long_date
+from .qr import qr_svg
 from .workspace import is_inside
 
 
@@ -57,10 +58,24 @@ class TemplateContext:
     #: What else exists for this condition: other languages, other print variants.
     other_languages: tuple[OtherLanguage, ...]
     other_variants: tuple[str, ...]
+    #: Short notices printed on every page, such as "Review overdue since …".
+    page_marks: tuple[str, ...] = ()
+    #: This leaflet's address online ([clinic] online_url filled in), or "".
+    online_url: str = ""
+    #: Where patients send feedback: a mailto: or https: link, or "".
+    feedback_href: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """Return the context as template variables (a shallow copy)."""
         return {field.name: getattr(self, field.name) for field in fields(self)}
+
+
+class Context(Protocol):
+    """A typed template context: anything that gives its template variables as a dict."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the template variables."""
+        ...
 
 
 def make_context(
@@ -77,6 +92,7 @@ def make_context(
     large_print_size: float = 16,
     other_languages: tuple[OtherLanguage, ...] = (),
     other_variants: tuple[str, ...] = (),
+    page_marks: tuple[str, ...] = (),
 ) -> TemplateContext:
     """Build the context for one leaflet, with sections in the fixed leaflet order."""
     return TemplateContext(
@@ -95,6 +111,13 @@ def make_context(
         large_print_size=large_print_size,
         other_languages=other_languages,
         other_variants=other_variants,
+        page_marks=page_marks,
+        online_url=clinic.online_url_for(condition=condition.slug, lang=lang),
+        feedback_href=(
+            clinic.feedback
+            if clinic.feedback.startswith("https://") or not clinic.feedback
+            else f"mailto:{clinic.feedback}"
+        ),
     )
 
 
@@ -210,7 +233,8 @@ def make_environment(
         trusted = tuple(path.resolve() for path in search_path)
     env = ImmutableSandboxedEnvironment(
         loader=TrustedLoader(search_path, trusted),
-        autoescape=True,
+        # Plain-text templates (the email's subject and text body) are not HTML.
+        autoescape=jinja2.select_autoescape(disabled_extensions=("txt",), default=True),
         undefined=jinja2.StrictUndefined,
         extensions=["jinja2.ext.i18n"],
         trim_blocks=True,
@@ -224,6 +248,7 @@ def make_environment(
     env.filters["css_string"] = css_string
     env.filters["ltr"] = ltr
     env.filters["isolate"] = isolate
+    env.filters["qr_svg"] = qr_svg
     return env
 
 
@@ -259,7 +284,13 @@ def compile_template(env: jinja2.Environment, name: str, *, root: Path) -> jinja
         raise TemplateError(problems=[Problem(path, None, None, str(error))]) from None
 
 
-def render(template: jinja2.Template, context: TemplateContext, *, root: Path) -> str:
+def overdue_mark(env: jinja2.Environment, since: datetime.date, *, root: Path) -> Markup:
+    """Return "Review overdue since <date>" in the environment's language (``_marks.html``)."""
+    template = compile_template(env, "_marks.html", root=root)
+    return Markup(template.module.overdue_mark(since)).strip()  # type: ignore[attr-defined]
+
+
+def render(template: jinja2.Template, context: Context, *, root: Path) -> str:
     """Render *template* with *context*; name the template line of any error."""
     try:
         return template.render(context.as_dict())

@@ -290,24 +290,24 @@ def test_a_broken_condition_does_not_stop_the_others(make_workspace: Callable[..
 
 def test_a_broken_template_stops_only_its_outputs(make_workspace: Callable[..., Path]) -> None:
     text = (REPO / "templates/handout.html").read_text("utf-8")
-    root = make_workspace(files={"templates/handout.html": text.replace("{% endif %}", "", 1)})
+    root = make_workspace(files={"templates/handout.html": text.replace("{% endblock %}", "", 1)})
     report = build(open_workspace(root))
     statuses = {outcome.job.name: outcome.status for outcome in report.outcomes}
     assert statuses["hemifacial-spasm.en.leaflet"] == "built"
     assert statuses["hemifacial-spasm.en.handout"] == "failed"
     assert [str(p) for p in report.problems] == [
-        "templates/handout.html:39: template syntax error: Encountered unknown tag 'endblock'. "
-        "You probably made a nesting mistake. Jinja is expecting this tag, but currently "
-        "looking for 'endif'. The innermost block that needs to be closed is 'if'.",
+        "templates/handout.html:8: template syntax error: Unexpected end of template. "
+        "Jinja was looking for the following tags: 'endblock'. The innermost block that "
+        "needs to be closed is 'block'.",
     ]
 
 
 def test_resources_outside_the_workspace_are_refused(make_workspace: Callable[..., Path]) -> None:
-    text = (REPO / "templates/leaflet.html").read_text("utf-8")
+    text = (REPO / "templates/_leaflet.html").read_text("utf-8")
     for url in ("http://example.org/tracker.png", "file:///etc/passwd"):
         root = make_workspace(
             files={
-                "templates/leaflet.html": text.replace(
+                "templates/_leaflet.html": text.replace(
                     "<main>", f'<main><img src="{url}" alt="x">', 1
                 )
             }

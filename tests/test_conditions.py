@@ -163,7 +163,8 @@ def test_local_image_is_accepted(make_workspace: Callable[..., Path]) -> None:
         EN, "You may notice:", "![The clinic logo](../../assets/clinic-logo.svg)\n\nYou may notice:"
     )
     root = make_workspace(files=files)
-    assert problems_of(root) == []
+    # Only it.md's translation goes stale: en.md changed.
+    assert [problem for problem in problems_of(root) if "stale:" not in problem] == []
 
 
 def test_missing_section_is_a_warning(make_workspace: Callable[..., Path]) -> None:

@@ -74,11 +74,11 @@ colour = "blue"
     assert errors(root) == [
         "leaflets.toml:2: clinic.phone: must be a string, not 12345",
         "leaflets.toml:3: clinic.fax: unknown key (expected one of: name, department, "
-        "address, phone, email, website, logo)",
+        "address, phone, email, website, logo, online_url, feedback)",
         "leaflets.toml:1: clinic.name: is required: the clinic's name is printed on every leaflet",
         "leaflets.toml:11: build.colour: unknown key (expected one of: languages, paper, "
-        "output_dir, filename, pdf_variant, templates, data_dir, locales, variants, "
-        "large_print_size)",
+        "output_dir, filename, pdf_variant, templates, data_dir, source_language, locales, "
+        "variants, large_print_size)",
         "leaflets.toml:6: build.languages: unknown language code 'xx'",
         "leaflets.toml:6: build.languages: 'english' is not a language code like 'en' or 'pt_BR'",
         "leaflets.toml:7: build.paper: 'A3' is not one of: A4, Letter",

@@ -99,7 +99,7 @@ EDITS: dict[str, tuple[Callable[[Path], None], set[str]]] = {
         {"hemifacial-spasm.it.leaflet"},  # The handout has no symptoms section.
     ),
     "handout template": (
-        lambda root: replace_in(root / "templates/handout.html", "<main>", "<main> "),
+        lambda root: replace_in(root / "templates/_handout.html", "<main>", "<main> "),
         {"hemifacial-spasm.en.handout", "hemifacial-spasm.it.handout"},
     ),
     "template every template extends": (

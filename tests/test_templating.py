@@ -42,27 +42,39 @@ def test_html_is_escaped_and_marked_with_language(make_workspace: Callable[..., 
 
 
 def test_undefined_variable_names_the_template_line(make_workspace: Callable[..., Path]) -> None:
-    text = (REPO / "templates/leaflet.html").read_text("utf-8")
+    text = (REPO / "templates/_leaflet.html").read_text("utf-8")
     line = text[: text.index("{{ content.title }}")].count("\n") + 1
     root = make_workspace(
         files={
-            "templates/leaflet.html": text.replace("{{ content.title }}", "{{ content.titel }}", 1)
+            "templates/_leaflet.html": text.replace("{{ content.title }}", "{{ content.titel }}", 1)
         }
     )
     problems = [str(p) for p in check(open_workspace(root), templates=["leaflet"])]
     assert problems == [
-        f"templates/leaflet.html:{line}: template error: 'leaflets.conditions.Content object' "
+        f"templates/_leaflet.html:{line}: template error: 'leaflets.conditions.Content object' "
         "has no attribute 'titel'",
     ]
 
 
-@pytest.mark.parametrize("name", ["leaflet.html", "handout.html"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "leaflet.html",
+        "_leaflet.html",
+        "handout.html",
+        "_handout.html",
+        "packet.html",
+        "email/subject.txt",
+        "email/message.txt",
+        "email/message.html",
+    ],
+)
 def test_every_template_text_is_translatable(name: str) -> None:
     """No English words outside gettext calls in the templates' visible text."""
     import re
 
     text = (REPO / "templates" / name).read_text("utf-8")
-    text = re.sub(r"\{% trans .*?\{% endtrans %\}", " ", text, flags=re.S)
+    text = re.sub(r"\{% trans .*?\{% endtrans %\}|<style>.*?</style>", " ", text, flags=re.S)
     text = re.sub(r"\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}|<[^>]+>", " ", text, flags=re.S)
     assert re.findall(r"[A-Za-z]{3,}", text) == []
 
@@ -76,10 +88,10 @@ def test_text_kept_in_its_own_direction_inside_arabic() -> None:
 
 
 def _with_handout_line(root_factory: Callable[..., Path], extra: str) -> tuple[Path, int]:
-    """Return a workspace whose handout template has *extra* after <main>, and its line."""
-    text = (REPO / "templates/handout.html").read_text("utf-8")
+    """Return a workspace whose handout body has *extra* after <main>, and its line."""
+    text = (REPO / "templates/_handout.html").read_text("utf-8")
     line = text[: text.index("<main>")].count("\n") + 1
-    root = root_factory(files={"templates/handout.html": text.replace("<main>", extra, 1)})
+    root = root_factory(files={"templates/_handout.html": text.replace("<main>", extra, 1)})
     return root, line
 
 
@@ -94,7 +106,7 @@ def test_a_template_cannot_run_a_shell_command(
         ),
     )
     message = (
-        f"templates/handout.html:{line}: sandbox violation: "
+        f"templates/_handout.html:{line}: sandbox violation: "
         "access to attribute '__init__' of 'type' object is unsafe."
     )
     assert [str(p) for p in check(open_workspace(root), templates=["handout"])] == [message]
@@ -131,7 +143,7 @@ def test_sandbox_violations_name_the_template_line(
     problems = [
         str(p) for p in check(open_workspace(root), languages=["en"], templates=["handout"])
     ]
-    assert problems == [f"templates/handout.html:{line}: sandbox violation: {message}"]
+    assert problems == [f"templates/_handout.html:{line}: sandbox violation: {message}"]
 
 
 def test_an_include_cannot_leave_the_theme(make_workspace: Callable[..., Path]) -> None:
@@ -140,7 +152,7 @@ def test_an_include_cannot_leave_the_theme(make_workspace: Callable[..., Path]) 
         str(p) for p in check(open_workspace(root), languages=["en"], templates=["handout"])
     ]
     assert problems == [
-        f"templates/handout.html:{line}: template '../../etc/passwd' is outside the workspace "
+        f"templates/_handout.html:{line}: template '../../etc/passwd' is outside the workspace "
         "and the built-in theme"
     ]
 
@@ -152,12 +164,12 @@ def test_a_symlink_to_outside_is_not_a_template(
     secret.write_text("{{ _('SECRET') }} the secret", "utf-8")
     root, line = _with_handout_line(make_workspace, '<main>{% include "notes.html" %}')
     (root / "templates" / "notes.html").symlink_to(secret)
-    (root / "templates" / "fine.html").symlink_to(root / "templates" / "handout.html")
+    (root / "templates" / "fine.html").symlink_to(root / "templates" / "_handout.html")
     problems = [
         str(p) for p in check(open_workspace(root), languages=["en"], templates=["handout"])
     ]
     assert problems == [
-        f"templates/handout.html:{line}: template 'notes.html' resolves to {str(secret)!r}, "
+        f"templates/_handout.html:{line}: template 'notes.html' resolves to {str(secret)!r}, "
         "outside the workspace and the built-in theme"
     ]
     # A symlink to the top template itself is reported when the template is compiled.
@@ -175,12 +187,12 @@ def test_symlinks_inside_the_workspace_are_followed(make_workspace: Callable[...
     root = make_workspace()
     shared = root / "shared-templates"
     shared.mkdir()
-    (shared / "handout.html").write_text(
-        (REPO / "templates/handout.html").read_text("utf-8").replace("<main>", "<main>LINKED", 1),
+    (shared / "_handout.html").write_text(
+        (REPO / "templates/_handout.html").read_text("utf-8").replace("<main>", "<main>LINKED", 1),
         "utf-8",
     )
     (root / "templates").mkdir()
-    (root / "templates" / "handout.html").symlink_to(shared / "handout.html")
+    (root / "templates" / "_handout.html").symlink_to(shared / "_handout.html")
     project = load_project(open_workspace(root), languages=["en"], templates=["handout"])
     (job,), _ = plan(project)
     assert "<main>LINKED" in render_html(project, job)

@@ -1,0 +1,263 @@
+"""Make a patient packet: one PDF with a cover page, then several leaflets in one language.
+
+The packet is rendered as one HTML document through the same templates as
+the leaflets (templates/packet.html imports their bodies), not glued from
+PDFs: so it is tagged as one PDF/UA document with one /Lang, the cover's
+table of contents gets its page numbers from the layout itself, and each
+leaflet and each of its sections gets a PDF bookmark.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import __version__
+from .config import PAPER_SIZES, TEMPLATES, Clinic
+from .exceptions import LeafletsError, PacketError, display_path
+from .workspace import Workspace
+
+if TYPE_CHECKING:
+    from .build import Project
+    from .conditions import Content, Metadata, Section
+
+logger = logging.getLogger(__name__)
+
+PACKET_TEMPLATE = "packet.html"
+
+
+@dataclass(frozen=True)
+class PacketPart:
+    """One leaflet in a packet, and the page of the packet it starts on."""
+
+    condition: str
+    template: str
+    title: str
+    #: What kind of leaflet it is, in the packet's language ("Informazioni per i pazienti").
+    label: str
+    version: str
+    first_page: int
+    pages: int
+
+
+@dataclass(frozen=True)
+class PacketResult:
+    """A packet written to disk."""
+
+    path: Path
+    pages: int
+    parts: tuple[PacketPart, ...]
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class RenderedPacket:
+    """A packet rendered in memory, before it is written or attached anywhere."""
+
+    pdf: bytes
+    pages: int
+    parts: tuple[PacketPart, ...]
+    lang: str
+    title: str
+
+
+@dataclass(frozen=True)
+class PartContext:
+    """What packet.html needs about one leaflet of the packet."""
+
+    anchor: str
+    kind: str
+    label: str
+    condition: Metadata
+    content: Content
+    sections: tuple[Section, ...]
+
+
+@dataclass(frozen=True)
+class PacketContext:
+    """Everything packet.html may use, and nothing else."""
+
+    lang: str
+    text_dir: str
+    clinic: Clinic
+    logo_url: str
+    paper: str
+    style_urls: dict[str, str]
+    generator: str
+    reviewed: datetime.date
+    parts: tuple[PartContext, ...]
+    #: The titles of the conditions in the packet, each once.
+    titles: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the context as template variables (a shallow copy)."""
+        return {field.name: getattr(self, field.name) for field in fields(self)}
+
+
+def check_selection(
+    workspace: Workspace,
+    *,
+    conditions: Sequence[str],
+    lang: str,
+    templates: Sequence[str],
+) -> None:
+    """Raise LeafletsError unless one language and at least one condition are chosen."""
+    config = workspace.config
+    if not conditions:
+        raise LeafletsError("choose the leaflets with -c/--condition (at least one)")
+    if lang not in config.languages:
+        raise LeafletsError(
+            f"unknown language {lang!r} (expected one of: {', '.join(config.languages)})"
+        )
+    if not templates:
+        raise LeafletsError("choose at least one template")
+    for name in templates:
+        if name not in config.templates:
+            raise LeafletsError(
+                f"unknown template {name!r} (expected one of: {', '.join(config.templates)})"
+            )
+
+
+def load_selection(
+    workspace: Workspace,
+    *,
+    conditions: Sequence[str],
+    lang: str,
+    templates: Sequence[str],
+) -> Project:
+    """Load and validate what the chosen leaflets need; raise when any cannot be made."""
+    from .build import load_project, plan
+
+    check_selection(workspace, conditions=conditions, lang=lang, templates=templates)
+    project = load_project(
+        workspace, conditions=list(dict.fromkeys(conditions)), languages=[lang], templates=templates
+    )
+    _, blocked = plan(project)
+    reasons = [f"{outcome.job.name}: {outcome.reason}" for outcome in blocked]
+    missing = sorted(set(conditions) - {condition.slug for condition in project.conditions})
+    data_dir = workspace.config.data_dir
+    reasons += [
+        f"{display_path(data_dir / name, workspace.root)}: no such condition" for name in missing
+    ]
+    if reasons:
+        raise PacketError("\n".join(reasons))
+    return project
+
+
+def template_label(project: Project, lang: str, template: str) -> str:
+    """Return what a kind of leaflet is called in *lang* ("Clinic handout")."""
+    labels = {"leaflet": "Information for patients", "handout": "Clinic handout"}
+    message = labels.get(template, TEMPLATES[template]["label"])
+    return str(project.catalogs[lang].translations.gettext(message))
+
+
+def render_packet(
+    workspace: Workspace,
+    *,
+    conditions: Sequence[str],
+    lang: str,
+    templates: Sequence[str] = ("leaflet",),
+    project: Project | None = None,
+) -> RenderedPacket:
+    """Render the packet of *conditions* × *templates* in *lang* into PDF bytes."""
+    from .build import stylesheets
+    from .i18n import text_direction
+    from .rendering import Renderer
+    from .templating import compile_template, render
+
+    if project is None:
+        project = load_selection(workspace, conditions=conditions, lang=lang, templates=templates)
+    config = workspace.config
+    by_slug = {condition.slug: condition for condition in project.conditions}
+    parts: list[PartContext] = []
+    for slug in dict.fromkeys(conditions):
+        condition = by_slug[slug]
+        assert condition.metadata is not None
+        content = condition.contents[lang]
+        for template in dict.fromkeys(templates):
+            parts.append(
+                PartContext(
+                    anchor=f"part-{len(parts) + 1}",
+                    kind=template,
+                    label=template_label(project, lang, template),
+                    condition=condition.metadata,
+                    content=content,
+                    sections=tuple(content.sections[key] for key in _section_keys(content)),
+                )
+            )
+    styles = stylesheets(workspace)
+    context = PacketContext(
+        lang=lang,
+        text_dir=text_direction(lang),
+        clinic=config.clinic,
+        logo_url=config.clinic.logo.as_uri() if config.clinic.logo else "",
+        paper=PAPER_SIZES[config.paper],
+        style_urls={name: path.as_uri() for name, path in styles.items()},
+        generator=f"leaflets {__version__}",
+        reviewed=max(part.condition.last_reviewed for part in parts),
+        parts=tuple(parts),
+        titles=tuple(dict.fromkeys(part.content.title for part in parts)),
+    )
+    env = project.environments[lang]
+    compiled = compile_template(env, PACKET_TEMPLATE, root=config.root)
+    html = render(compiled, context, root=config.root)
+    renderer = Renderer(allowed_roots=workspace.allowed_roots(), pdf_variant=config.pdf_variant)
+    rendered = renderer.render(html, base_url=workspace.root.as_uri() + "/", name="packet")
+    starts = [rendered.anchors.get(part.anchor, 0) for part in parts]
+    if 0 in starts:
+        raise PacketError("packet: a leaflet is missing from the rendered packet")
+    ends = [*starts[1:], rendered.pages + 1]
+    results = tuple(
+        PacketPart(
+            condition=part.condition.slug,
+            template=part.kind,
+            title=part.content.title,
+            label=part.label,
+            version=part.condition.version,
+            first_page=start,
+            pages=end - start,
+        )
+        for part, start, end in zip(parts, starts, ends, strict=True)
+    )
+    title = str(project.catalogs[lang].translations.gettext("Information for you"))
+    return RenderedPacket(rendered.pdf, rendered.pages, results, lang, title)
+
+
+def build_packet(
+    workspace: Workspace,
+    *,
+    conditions: Sequence[str],
+    lang: str,
+    templates: Sequence[str] = ("leaflet",),
+    output: Path,
+) -> PacketResult:
+    """Write one patient packet of *conditions* × *templates* in *lang* to *output*."""
+    from .output import atomic_write
+
+    if output.suffix.lower() != ".pdf":
+        raise PacketError(f"-o/--output: {str(output)[:80]!r} must be a .pdf file")
+    packet = render_packet(workspace, conditions=conditions, lang=lang, templates=templates)
+    try:
+        atomic_write(output, packet.pdf)
+    except OSError as error:
+        raise PacketError(f"cannot write {output}: {error.strerror}") from None
+    logger.info("wrote %s (%d pages)", output, packet.pages)
+    return PacketResult(
+        path=output,
+        pages=packet.pages,
+        parts=packet.parts,
+        size=len(packet.pdf),
+        sha256=hashlib.sha256(packet.pdf).hexdigest(),
+    )
+
+
+def _section_keys(content: Content) -> list[str]:
+    from .conditions import SECTION_KEYS
+
+    return [key for key in SECTION_KEYS if key in content.sections]
