@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from conftest import pdf_pages, run_cli
+from pypdf import PdfReader
 
 from leaflets.exceptions import MailError
 from leaflets.mail import check_addresses, compose, send, write_draft
@@ -510,12 +511,13 @@ def test_dry_run_shows_the_message_and_sends_nothing(
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     size = (root / "build/hemifacial-spasm.en.leaflet.pdf").stat().st_size
+    pages = len(PdfReader(root / "build/hemifacial-spasm.en.leaflet.pdf").pages)
     assert result.stdout.splitlines() == [
         "Would send (nothing was sent):",
         "From:       Demo Neurology Clinic <neurology@example.org>",
         "To:         a@example.org",
         "Subject:    Hemifacial spasm – information from Demo Neurology Clinic",
-        f"Attachment: Hemifacial spasm.pdf (3 pages, {size / 1024:.0f} KB)",
+        f"Attachment: Hemifacial spasm.pdf ({pages} pages, {size / 1024:.0f} KB)",
         f"Total:      {size / 1024:.0f} KB",
     ]
     assert plain_server.recorder.received == []

@@ -144,7 +144,7 @@ def test_worker_warnings_are_logged_by_the_main_process(
     make_workspace: Callable[..., Path], caplog: pytest.LogCaptureFixture
 ) -> None:
     root = make_workspace(files={"styles/handout.css": "p { colour: red; }\n"})
-    report = build(open_workspace(root), jobs=2, templates=["handout"])
+    report = build(open_workspace(root), jobs=2, templates=["handout"], languages=["en", "it"])
     assert report.ok and report.workers == 2
     messages = [
         record.getMessage() for record in caplog.records if record.name.startswith("leaflets")
