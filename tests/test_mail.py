@@ -510,8 +510,8 @@ def test_dry_run_shows_the_message_and_sends_nothing(
         "--dry-run",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    size = (root / "build/hemifacial-spasm.en.leaflet.pdf").stat().st_size
-    pages = len(PdfReader(root / "build/hemifacial-spasm.en.leaflet.pdf").pages)
+    pdf = root / "build/hemifacial-spasm.en.leaflet.pdf"
+    size, pages = pdf.stat().st_size, len(PdfReader(pdf).pages)
     assert result.stdout.splitlines() == [
         "Would send (nothing was sent):",
         "From:       Demo Neurology Clinic <neurology@example.org>",
