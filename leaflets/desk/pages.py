@@ -121,10 +121,13 @@ def _has_catalog(folder: Path) -> bool:
         and message.locations
         and all("/desk/" in location for location, _ in message.locations)
     ]
-    return bool(desk) and all(
-        not message.fuzzy and all(message.string if message.pluralizable else (message.string,))
-        for message in desk
-    )
+    return bool(desk) and all(not message.fuzzy and _translated(message.string) for message in desk)
+
+
+def _translated(string: object) -> bool:
+    """Tell whether a catalog entry's msgstr (or every plural form of it) is filled in."""
+    forms = string if isinstance(string, (tuple, list)) else (string,)
+    return all(forms)
 
 
 def _long_date(value: datetime.date, lang: str) -> str:
