@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -62,7 +63,7 @@ def make_library(root: Path, *, conditions: int, languages: int) -> Path:
     root.mkdir(parents=True)
     langs = LANGUAGES[:languages]
     config = (REPO / "leaflets.toml").read_text("utf-8")
-    config = config.replace('languages = ["en", "it"]', f"languages = {json.dumps(list(langs))}")
+    config = re.sub(r"(?m)^languages = .*$", f"languages = {json.dumps(list(langs))}", config)
     (root / "leaflets.toml").write_text(config, "utf-8")
     shutil.copytree(REPO / "assets", root / "assets")
     english_catalog = (REPO / "locales/en/LC_MESSAGES/messages.po").read_text("utf-8")

@@ -38,6 +38,7 @@ _EXPORTS = {
     "DataError": "exceptions",
     "TemplateError": "exceptions",
     "CatalogError": "exceptions",
+    "FontError": "exceptions",
     "RenderError": "exceptions",
     "ImportSourceError": "exceptions",
     "MailError": "exceptions",

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import STANDARD, TEMPLATES, VARIANTS, unsafe_name
-from .exceptions import LeafletsError, Problem, TemplateError, display_path
+from .config import CONFIG_NAME, STANDARD, TEMPLATES, VARIANTS, unsafe_name
+from .exceptions import FontError, LeafletsError, Problem, TemplateError, display_path
 from .fingerprint import MISSING, Fingerprinter, JobInputs
 from .manifest import MANIFEST_NAME, Entry, Manifest, job_name
 from .output import locked_folder
@@ -94,6 +94,8 @@ class Project:
     broken_templates: dict[str, str] = field(default_factory=dict)
     #: Build conditions with TODO placeholders, marked as drafts on every page.
     allow_drafts: bool = False
+    #: The font files the stylesheets declare, found on first use.
+    fonts: list[Path] | None = None
     #: The day review dates are compared with, and whether overdue content may be built.
     today: datetime.date = field(default_factory=datetime.date.today)
     allow_overdue: bool = False
@@ -399,11 +401,12 @@ def check(
     jobs, _ = plan(project)
     problems = project.all_problems()
     # Render the HTML of every job (cheap, no PDF) to catch template errors
-    # that only show with real data, such as an undefined variable.
+    # that only show with real data, such as an undefined variable, and
+    # characters the bundled fonts cannot print.
     for job in jobs:
         try:
             render_html(project, job)
-        except TemplateError as error:
+        except (TemplateError, FontError) as error:
             problems.extend(problem for problem in error.problems if problem not in problems)
     return problems
 
@@ -418,7 +421,11 @@ def stylesheets(workspace: Workspace) -> dict[str, Path]:
 
 
 def render_html(project: Project, job: Job) -> str:
-    """Fill the template of *job* with its condition's content."""
+    """Fill the template of *job* with its condition's content.
+
+    Raise FontError when the bundled fonts cannot print a character of it:
+    every output goes through here, in check and in build, before rendering.
+    """
     from .i18n import language_name, text_direction
     from .templating import OtherLanguage, make_context, overdue_mark, page_mark, render
 
@@ -455,7 +462,37 @@ def render_html(project: Project, job: Job) -> str:
         other_variants=tuple(v for v in config.variants if v != job.variant),
         page_marks=tuple(marks),
     )
-    return render(project.compiled[job.template, job.lang], context, root=config.root)
+    html = render(project.compiled[job.template, job.lang], context, root=config.root)
+    _check_glyphs(project, job, condition, html)
+    return html
+
+
+def _check_glyphs(project: Project, job: Job, condition: Condition, html: str) -> None:
+    """Raise FontError naming each character of *html* the bundled fonts lack."""
+    from .glyphs import check_html, font_files
+
+    workspace = project.workspace
+    trusted = workspace.trusted_roots()
+    if project.fonts is None:
+        project.fonts = font_files(stylesheets(workspace).values(), trusted=trusted)
+    catalog = project.catalogs[job.lang].path
+    candidates = [
+        condition.contents[job.lang].path,
+        condition.folder / "condition.yaml",
+        *([catalog] if catalog else []),
+        workspace.config.root / CONFIG_NAME,
+        *(
+            path
+            for folder in workspace.search_path("templates")
+            for path in sorted(folder.glob("*.html"))
+        ),
+    ]
+    sources = [path for path in candidates if workspace.is_trusted(path)]
+    problems = check_html(
+        html, fonts=project.fonts, sources=sources, root=workspace.root, name=job.name
+    )
+    if problems:
+        raise FontError(problems=problems)
 
 
 @dataclass

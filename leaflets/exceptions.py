@@ -102,6 +102,10 @@ class CatalogError(LeafletsError):
     """A translation catalog is missing or invalid."""
 
 
+class FontError(LeafletsError):
+    """A leaflet has characters that none of the bundled fonts can print."""
+
+
 class RenderError(LeafletsError):
     """WeasyPrint could not turn a leaflet into a PDF, or refused a resource."""
 

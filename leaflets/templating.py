@@ -7,6 +7,7 @@ import os
 import posixpath
 import re
 import traceback
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from functools import partial
@@ -159,6 +160,28 @@ def css_string(value: str, placeholders: dict[str, str] | None = None) -> Markup
     return Markup(" ".join(parts) or '""')
 
 
+def ltr(value: object) -> Markup:
+    """Keep *value* (a phone number, a web address, a version) left to right, even in Arabic."""
+    return Markup('<bdi dir="ltr">{}</bdi>').format(value)
+
+
+def isolate(value: object) -> Markup:
+    """Set *value* apart in the direction of its own first letter, like ``dir="auto"``.
+
+    A clinic's address or a source's name may be written in Latin or in
+    Arabic script; either way, it must not be reordered by the text around
+    it ("1 Example Street" printed as "Example Street 1" in an Arabic leaflet).
+    """
+    text = str(value)
+    direction = "ltr"
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind in ("L", "R", "AL"):
+            direction = "ltr" if kind == "L" else "rtl"
+            break
+    return Markup('<bdi dir="{}">{}</bdi>').format(direction, value)
+
+
 class OutsideTheme(jinja2.TemplateError):
     """A template name that leads outside the workspace and the built-in theme."""
 
@@ -242,6 +265,8 @@ def make_environment(
     env.install_gettext_translations(catalog.translations, newstyle=True)  # type: ignore[attr-defined]
     env.filters["long_date"] = partial(_long_date_filter, lang=date_locale or catalog.lang)
     env.filters["css_string"] = css_string
+    env.filters["ltr"] = ltr
+    env.filters["isolate"] = isolate
     env.filters["qr_svg"] = qr_svg
     return env
 

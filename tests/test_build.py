@@ -17,7 +17,13 @@ EN_LEAFLET = "hemifacial-spasm.en.leaflet.pdf"
 IT_LEAFLET = "hemifacial-spasm.it.leaflet.pdf"
 EN_HANDOUT = "hemifacial-spasm.en.handout.pdf"
 IT_HANDOUT = "hemifacial-spasm.it.handout.pdf"
-ALL = [EN_HANDOUT, EN_LEAFLET, IT_HANDOUT, IT_LEAFLET]
+ES_LEAFLET = "hemifacial-spasm.es.leaflet.pdf"
+ES_HANDOUT = "hemifacial-spasm.es.handout.pdf"
+AR_LEAFLET = "hemifacial-spasm.ar.leaflet.pdf"
+AR_HANDOUT = "hemifacial-spasm.ar.handout.pdf"
+ALL = sorted(
+    [EN_HANDOUT, EN_LEAFLET, IT_HANDOUT, IT_LEAFLET, ES_HANDOUT, ES_LEAFLET, AR_HANDOUT, AR_LEAFLET]
+)
 
 
 def test_every_shipped_leaflet_is_built(built_demo: Path) -> None:
@@ -26,7 +32,10 @@ def test_every_shipped_leaflet_is_built(built_demo: Path) -> None:
 
 @pytest.mark.parametrize(
     ("name", "low", "high"),
-    [(EN_LEAFLET, 1, 4), (IT_LEAFLET, 1, 4), (EN_HANDOUT, 1, 1), (IT_HANDOUT, 1, 1)],
+    [
+        *((name, 1, 4) for name in (EN_LEAFLET, IT_LEAFLET, ES_LEAFLET, AR_LEAFLET)),
+        *((name, 1, 1) for name in (EN_HANDOUT, IT_HANDOUT, ES_HANDOUT, AR_HANDOUT)),
+    ],
 )
 def test_page_counts(built_demo: Path, name: str, low: int, high: int) -> None:
     assert low <= len(PdfReader(built_demo / name).pages) <= high
@@ -182,6 +191,8 @@ def test_fonts_are_embedded(built_demo: Path) -> None:
             "Open-Sans-Bold",
             "Open-Sans-Italic",
             "Open-Sans-BoldItalic",
+            "Leaflets-Noto-Sans-Arabic",
+            "Leaflets-Noto-Sans-Arabic-Bold",
         }, fonts
 
 
@@ -246,13 +257,14 @@ def test_a_broken_condition_does_not_stop_the_others(make_workspace: Callable[..
     root = make_workspace()
     second_condition(root)
     workspace = open_workspace(root)
-    assert build(workspace).ok
+    languages = ["en", "it"]  # What the copy has; two languages keep the test short.
+    assert build(workspace, languages=languages).ok
     kept = (root / "build" / "spasm-copy.en.leaflet.pdf").read_bytes()
     meta = root / "data/spasm-copy/condition.yaml"
     meta.write_text(meta.read_text("utf-8").replace("2026-11-20", "someday", 1), "utf-8")
     (root / "build" / EN_LEAFLET).unlink()
 
-    report = build(workspace)
+    report = build(workspace, languages=languages)
     assert not report.ok
     statuses = {outcome.job.name: outcome.status for outcome in report.outcomes}
     assert statuses == {
@@ -469,22 +481,128 @@ def test_a_very_long_word_is_broken_not_cut_off(make_workspace: Callable[..., Pa
     assert max(line.count("x") for line in lines) < 120  # Broken into lines across the page.
 
 
+def text_runs(path: Path, page: int) -> list[tuple[str, float]]:
+    """Return each text run of a page with the x (in points) where it starts."""
+    found: list[tuple[str, float]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], *_: object) -> None:
+        if text.strip():
+            found.append((text.strip(), cm[0] * tm[4] + cm[2] * tm[5] + cm[4]))
+
+    PdfReader(path).pages[page].extract_text(visitor_text=visit)
+    return found
+
+
+def start_of(path: Path, page: int, text: str) -> float:
+    """Return where the first text run that begins with *text* starts on a page."""
+    return next(x for run, x in text_runs(path, page) if run.startswith(text))
+
+
+def test_arabic_leaflet_has_lang_ar_and_arabic_text_on_the_right_pages(built_demo: Path) -> None:
+    reader = PdfReader(built_demo / AR_LEAFLET)
+    assert reader.trailer["/Root"]["/Lang"] == "ar"
+    assert reader.metadata is not None
+    assert reader.metadata.title == "التشنج النصفي الوجهي – معلومات للمرضى"
+    pages = [page.extract_text() for page in reader.pages]
+    assert len(pages) == 3
+    for word in ("معلومات للمرضى", "التشنج النصفي الوجهي", "باختصار", "ما هذه الحالة؟"):
+        assert word in pages[0]
+    assert "الأعراض" in pages[0] and "MRI" in pages[1]
+    for word in ("متى تطلب المساعدة", "الطبيب المختص المناسب", "اتصل بنا", "المصادر"):
+        assert word in pages[2]
+    for number, page in enumerate(pages, start=1):
+        # The footer in Arabic; numbers stay in digits that read left to right.
+        assert "الصفحة" in page and f"{number} " in page and "الإصدار" in page
+    for english in ("Symptoms", "Sources", "Page 1", "Contact us"):
+        assert english not in " ".join(pages)
+
+
+def test_arabic_handout_prints_its_arabic_text(built_demo: Path) -> None:
+    (page,) = [page.extract_text() for page in PdfReader(built_demo / AR_HANDOUT).pages]
+    for word in ("نشرة العيادة", "أهم النقاط", "الخطوات التالية", "ملاحظات طبيبك", "EMG"):
+        assert word in page
+    # Latin text and numbers inside the Arabic page keep their order.
+    for latin in ("1 Example Street, Milan", "+39 02 0000 0000", "neurology@example.org"):
+        assert latin in page
+
+
+def test_arabic_pages_embed_the_bundled_arabic_font_and_no_other(built_demo: Path) -> None:
+    for name in (AR_LEAFLET, AR_HANDOUT):
+        fonts = set()
+        for page in PdfReader(built_demo / name).pages:
+            for font in page["/Resources"]["/Font"].values():
+                base = str(font.get_object()["/BaseFont"]).split("+")[1]
+                fonts.add(base)
+        assert {"Leaflets-Noto-Sans-Arabic", "Leaflets-Noto-Sans-Arabic-Bold"} <= fonts
+        assert fonts <= {
+            "Open-Sans",
+            "Open-Sans-Bold",
+            "Open-Sans-Italic",
+            "Leaflets-Noto-Sans-Arabic",
+            "Leaflets-Noto-Sans-Arabic-Bold",
+        }, fonts
+
+
+def test_arabic_layout_is_mirrored(built_demo: Path) -> None:
+    arabic, english = built_demo / AR_LEAFLET, built_demo / EN_LEAFLET
+    middle = float(PdfReader(arabic).pages[0].mediabox.width) / 2
+    # The clinic's name beside the logo, the kicker and the headings start at
+    # the right in Arabic, at the left in English.
+    for arabic_text, english_text in [
+        ("Demo Neurology Clinic", "Demo Neurology Clinic"),
+        ("معلومات للمرضى", "INFORMATION FOR PATIENTS"),
+        ("ما هذه الحالة؟", "What is it?"),
+    ]:
+        assert start_of(arabic, 0, arabic_text) > middle > start_of(english, 0, english_text)
+    # The list bullets hang at the right margin.
+    bullets = [x for run, x in text_runs(arabic, 0) if run == "•"]
+    assert bullets and all(x > middle * 1.7 for x in bullets)
+    # The running header: the clinic at the right, the title at the left.
+    assert start_of(arabic, 1, "Demo Neurology Clinic") > middle
+    assert start_of(arabic, 1, "التشنج النصفي الوجهي") < middle / 2
+
+
+def test_spanish_leaflet_is_in_spanish(built_demo: Path) -> None:
+    pages = pdf_pages(built_demo / ES_LEAFLET)
+    text = " ".join(pages)
+    assert pages[0].startswith(
+        "Demo Neurology Clinic Movement Disorders Service "
+        "INFORMACIÓN PARA PACIENTES Espasmo hemifacial En resumen"
+    )
+    for heading in ("¿Qué es?", "Síntomas", "Causas", "Cómo se diagnostica", "Fuentes"):
+        assert heading in text
+    assert "Próxima revisión 20 de noviembre de 2027" in text
+    for number, page in enumerate(pages, start=1):
+        assert f"Página {number} de {len(pages)}" in page
+
+
 @pytest.mark.parametrize(
-    ("name", "notice"),
+    ("name", "label", "notice"),
     [
-        (EN_LEAFLET, "Also available in: Italiano"),
-        (EN_HANDOUT, "Also available in: Italiano"),
-        (IT_LEAFLET, "Disponibile anche in: English"),
-        (IT_HANDOUT, "Disponibile anche in: English"),
+        (EN_LEAFLET, "Also available in", "Also available in: Italiano · Español · العربية"),
+        (EN_HANDOUT, "Also available in", "Also available in: Italiano · Español · العربية"),
+        (IT_LEAFLET, "Disponibile anche in", "Disponibile anche in: English · Español · العربية"),
+        (IT_HANDOUT, "Disponibile anche in", "Disponibile anche in: English · Español · العربية"),
+        (
+            ES_HANDOUT,
+            "También disponible en",
+            "También disponible en: English · Italiano · العربية",
+        ),
+        # Right to left: the label, then the names (pypdf puts the colon first).
+        (AR_LEAFLET, "متوفرة أيضًا", ":متوفرة أيضًا English · Italiano · Español"),
+        (AR_HANDOUT, "متوفرة أيضًا", ":متوفرة أيضًا English · Italiano · Español"),
     ],
 )
-def test_each_output_names_the_other_languages(built_demo: Path, name: str, notice: str) -> None:
-    pages = pdf_pages(built_demo / name)
+def test_each_output_names_the_other_languages(
+    built_demo: Path, name: str, label: str, notice: str
+) -> None:
+    # Plain extraction: the layout mode reverses the Arabic letters of "العربية".
+    pages = [page.extract_text() for page in PdfReader(built_demo / name).pages]
     text = " ".join(pages)
     assert notice in text
     # Only other languages, and no variant that is not configured.
-    assert text.count(notice.split(":")[0]) == 1
-    assert not re.search(r"large print|caratteri grandi", text)
+    assert text.count(label) == 1
+    assert not re.search(r"large print|caratteri grandi|letra grande|الخط الكبير", text)
     assert notice in pages[-1]
 
 

@@ -62,7 +62,7 @@ def test_build_failure_exit_code_and_no_traceback(make_workspace: Callable[..., 
 def test_unknown_selection(make_workspace: Callable[..., Path]) -> None:
     result = run_cli("build", "-C", make_workspace(), "--lang", "fr")
     assert result.exit_code == 1
-    assert result.stderr == "Error: unknown language 'fr' (expected one of: en, it)\n"
+    assert result.stderr == "Error: unknown language 'fr' (expected one of: en, it, es, ar)\n"
 
 
 def test_missing_workspace(tmp_path: Path) -> None:
@@ -101,22 +101,29 @@ def test_list_shows_what_is_missing(make_workspace: Callable[..., Path]) -> None
     result = run_cli("list", "-C", root)
     assert result.exit_code == 0
     assert result.output.splitlines() == [
+        "hemifacial-spasm.ar.handout  ready    hemifacial-spasm.ar.handout.pdf",
+        "hemifacial-spasm.ar.leaflet  ready    hemifacial-spasm.ar.leaflet.pdf",
         "hemifacial-spasm.en.handout  ready    hemifacial-spasm.en.handout.pdf",
         "hemifacial-spasm.en.leaflet  ready    hemifacial-spasm.en.leaflet.pdf",
+        "hemifacial-spasm.es.handout  ready    hemifacial-spasm.es.handout.pdf",
+        "hemifacial-spasm.es.leaflet  ready    hemifacial-spasm.es.leaflet.pdf",
         "hemifacial-spasm.it.handout  ready    hemifacial-spasm.it.handout.pdf",
         "hemifacial-spasm.it.leaflet  ready    hemifacial-spasm.it.leaflet.pdf",
         "hemifacial-spasm: data/hemifacial-spasm/it.md: warning: sections.specialist: "
-        "section is missing (present in: en)",
+        "section is missing (present in: ar, en, es)",
+        "hemifacial-spasm.ar: reading level: not measured",
         "hemifacial-spasm.en: reading level: Flesch-Kincaid grade 4.7 (target: 8 or below)",
+        "hemifacial-spasm.es: reading level: Fernández Huerta reading ease 82.3 "
+        "(target: 60 or above)",
         "hemifacial-spasm.it: reading level: Gulpease index 74.4 (target: 60 or above)",
-        "4 of 4 outputs can be built",
+        "8 of 8 outputs can be built",
     ]
     it.unlink()
     lines = run_cli("list", "-C", root).output.splitlines()
-    assert lines[2] == (
+    assert lines[6] == (
         "hemifacial-spasm.it.handout  missing  no content in 'it' (data/hemifacial-spasm/it.md)"
     )
-    assert lines[-1] == "2 of 4 outputs can be built"
+    assert lines[-1] == "6 of 8 outputs can be built"
 
 
 def test_init_creates_a_buildable_workspace(tmp_path: Path) -> None:
@@ -157,31 +164,34 @@ def test_new_language_needs_no_code_change(make_workspace: Callable[..., Path]) 
     """A new .po plus content files is all it takes to add a language."""
     root = make_workspace()
     config = root / "leaflets.toml"
+    # Dutch: a language leaflets does not ship.
     config.write_text(
-        config.read_text("utf-8").replace('["en", "it"]', '["en", "it", "de"]'), "utf-8"
+        config.read_text("utf-8").replace("languages = [", 'languages = ["nl", ', 1), "utf-8"
     )
-    assert run_cli("i18n", "init", "-C", root, "de").exit_code == 0
-    po = root / "locales/de/LC_MESSAGES/messages.po"
+    assert run_cli("i18n", "init", "-C", root, "nl").exit_code == 0
+    po = root / "locales/nl/LC_MESSAGES/messages.po"
     po.write_text(
         po.read_text("utf-8").replace(
-            'msgid "Symptoms"\nmsgstr ""', 'msgid "Symptoms"\nmsgstr "Symptome"'
+            'msgid "Symptoms"\nmsgstr ""', 'msgid "Symptoms"\nmsgstr "Klachten"'
         ),
         "utf-8",
     )
     en = (root / "data/hemifacial-spasm/en.md").read_text("utf-8")
-    (root / "data/hemifacial-spasm/de.md").write_text(
-        en.replace("Hemifacial spasm\n", "Hemifazialer Spasmus\n", 1)
+    (root / "data/hemifacial-spasm/nl.md").write_text(
+        en.replace("Hemifacial spasm\n", "Hemifaciale spasme\n", 1)
     )
     result = run_cli(
         "build", "-C", root, "--lang", "de", "--template", "leaflet", "--allow-untranslated"
     )
+
+    result = run_cli("build", "-C", root, "--lang", "nl", "--template", "leaflet")
     assert result.exit_code == 0, result.output
     assert "not translated; the leaflet will show the English text" in result.stderr
     from conftest import pdf_pages
 
-    text = " ".join(pdf_pages(root / "build/hemifacial-spasm.de.leaflet.pdf"))
-    assert "Hemifazialer Spasmus" in text and "Symptome" in text
-    assert "20. November 2026" in text
+    text = " ".join(pdf_pages(root / "build/hemifacial-spasm.nl.leaflet.pdf"))
+    assert "Hemifaciale spasme" in text and "Klachten" in text
+    assert "20 november 2026" in text
 
 
 def test_untranslated_language_fails_only_its_outputs(make_workspace: Callable[..., Path]) -> None:

@@ -38,10 +38,10 @@ def test_demo_data_is_clean(demo_workspace: object) -> None:
     assert check(demo_workspace) == []  # type: ignore[arg-type]
 
 
-def test_demo_has_every_section_in_both_languages(demo_workspace: object) -> None:
+def test_demo_has_every_section_in_every_language(demo_workspace: object) -> None:
     project = load_project(demo_workspace)  # type: ignore[arg-type]
     (condition,) = project.conditions
-    assert set(condition.contents) == {"en", "it"}
+    assert set(condition.contents) == {"en", "it", "es", "ar"}
     for content in condition.contents.values():
         assert tuple(content.sections) == SECTION_KEYS
 
@@ -173,7 +173,7 @@ def test_missing_section_is_a_warning(make_workspace: Callable[..., Path]) -> No
     end = text.index("## get_help")
     root = make_workspace(files={IT: text[:start] + text[end:]})
     assert problems_of(root) == [
-        f"{IT}: warning: sections.living_with: section is missing (present in: en)",
+        f"{IT}: warning: sections.living_with: section is missing (present in: ar, en, es)",
     ]
 
 

@@ -24,7 +24,7 @@ def test_demo_configuration(make_workspace: Callable[..., Path]) -> None:
     config = load_config(root)
     assert config.clinic.name == "Demo Neurology Clinic"
     assert config.clinic.logo == root / "assets" / "clinic-logo.svg"
-    assert config.languages == ("en", "it")
+    assert config.languages == ("en", "it", "es", "ar")
     assert config.output_dir == root / "build"
 
 

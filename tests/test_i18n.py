@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 from conftest import REPO, run_cli
 
@@ -17,6 +18,8 @@ from leaflets.i18n import extract_messages, load_catalog, long_date, message_ids
 from leaflets.workspace import open_workspace
 
 IT_PO = "locales/it/LC_MESSAGES/messages.po"
+#: The languages the desk's own page is translated into.
+DESK_LANGUAGES = ("en", "it")
 
 
 @pytest.mark.parametrize(
@@ -65,11 +68,11 @@ def test_catalog_is_compiled_in_memory(demo_workspace: object) -> None:
 
 
 def test_missing_catalog(make_workspace: Callable[..., Path]) -> None:
-    root = make_workspace(config='[clinic]\nname = "X"\n[build]\nlanguages = ["en", "fr"]\n')
+    root = make_workspace(config='[clinic]\nname = "X"\n[build]\nlanguages = ["en", "nl"]\n')
     problems = [str(p) for p in check(open_workspace(root))]
     assert problems[0] == (
-        "locales/fr/LC_MESSAGES/messages.po: translation catalog for 'fr' is missing "
-        "(run `leaflets i18n init fr` to create it)"
+        "locales/nl/LC_MESSAGES/messages.po: translation catalog for 'nl' is missing "
+        "(run `leaflets i18n init nl` to create it)"
     )
 
 
@@ -157,3 +160,49 @@ def test_update_leaves_catalogs_alone_when_only_the_date_would_change(
     result = run_cli("i18n", "update", "-C", root)
     assert result.stdout.splitlines()[0] == "wrote    locales/messages.pot"
     assert 'msgid "New line"' in (root / "locales/it/LC_MESSAGES/messages.po").read_text("utf-8")
+
+
+#: Every language leaflets ships template text for.
+SHIPPED = ("en", "it", "es", "fr", "de", "pt", "pl", "ro", "uk", "ar")
+
+
+def test_every_shipped_catalog_is_listed() -> None:
+    found = {path.parent.parent.name for path in (REPO / "locales").glob("*/LC_MESSAGES/*.po")}
+    assert found == set(SHIPPED)
+
+
+@pytest.mark.parametrize("lang", SHIPPED)
+def test_shipped_catalog_is_complete(lang: str) -> None:
+    with (REPO / "locales" / lang / "LC_MESSAGES/messages.po").open("rb") as handle:
+        catalog = read_po(handle, locale=lang)
+    assert catalog.locale_identifier == lang
+    # Plural forms as many as the language has (Arabic: 6, Polish: 3, German: 2).
+    assert catalog.num_plurals == get_plural(lang).num_plurals
+    assert f"nplurals={get_plural(lang).num_plurals};" in catalog.plural_forms
+    # The desk's own page speaks English and Italian only; a leaflet language
+    # needs every message of the leaflet, handout, packet and email templates.
+    messages = [
+        message
+        for message in catalog
+        if message.id
+        and (lang in DESK_LANGUAGES or not all("/desk/" in path for path, _ in message.locations))
+    ]
+    singular = {
+        str(message.id[0] if isinstance(message.id, tuple) else message.id) for message in messages
+    }
+    leaflet_ids = message_ids([REPO / "templates"])
+    assert singular == leaflet_ids if lang not in DESK_LANGUAGES else singular >= leaflet_ids
+    for message in messages:
+        assert not message.fuzzy, message.id
+        strings = message.string if message.pluralizable else (message.string,)
+        assert len(strings) == (catalog.num_plurals if message.pluralizable else 1), message.id
+        assert all(strings), f"{lang}: {message.id!r} is not translated"
+    # Babel's own checkers: the same placeholders, of the same kind, as the msgid.
+    assert [(message.id, errors) for message, errors in catalog.check()] == []
+
+
+@pytest.mark.parametrize("lang", SHIPPED)
+def test_shipped_catalog_dates(lang: str) -> None:
+    text = long_date(datetime.date(2026, 11, 20), lang)
+    assert "2026" in text and "20" in text
+    assert text_direction(lang) == ("rtl" if lang == "ar" else "ltr")

@@ -14,6 +14,7 @@ import pytest
 import yaml
 from click.testing import CliRunner, Result
 from conftest import SEEDS, pdf_pages, run_cli
+from pypdf import PdfReader
 
 from leaflets.build import build
 from leaflets.cli import cli, import_command
@@ -292,6 +293,11 @@ def test_cli_imports_both_seeds_and_check_reports_only_their_placeholders(
 
 def test_wordpress_post_in_spanish(make_workspace: Callable[..., Path]) -> None:
     root = make_workspace()
+    config = root / "leaflets.toml"  # A clinic that does not build Spanish leaflets yet.
+    config.write_text(
+        re.sub(r"(?m)^languages = .*$", 'languages = ["en", "it"]', config.read_text("utf-8")),
+        "utf-8",
+    )
     report = run_import(root, FIXTURES / "wordpress-es.json")
     assert (report.slug, report.language, report.title) == ("migrana", "es", "Migraña")
     assert report.mapped[1:] == [
@@ -567,6 +573,7 @@ def test_force_adds_the_new_source_to_an_existing_condition(
     root = make_workspace()
     meta = root / "data/hemifacial-spasm/condition.yaml"
     old = meta.read_text("utf-8")
+    (root / "data/hemifacial-spasm/es.md").unlink()  # No Spanish content yet.
     report = run_import(root, FIXTURES / "wordpress-es.json", slug="hemifacial-spasm", force=True)
     assert [(change.shown, change.status) for change in report.changes] == [
         ("data/hemifacial-spasm/condition.yaml", "replace"),
@@ -748,6 +755,76 @@ def test_source_dates_are_validated_like_other_dates(make_workspace: Callable[..
         "data/hemifacial-spasm/condition.yaml:19: sources[1].imported: last week is not a date "
         "in YYYY-MM-DD format (like 2026-11-22)"
     ]
+
+
+# -- Import, add the language, build -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fixture", "lang", "slug", "title", "headings"),
+    [
+        (
+            "page-es.html",
+            "es",
+            "cefalea-tensional",
+            "Cefalea tensional",
+            ["¿Qué es?", "Síntomas", "Causas", "Opciones de tratamiento", "Cuándo pedir ayuda"],
+        ),
+        (
+            "page-fr.html",
+            "fr",
+            "sciatique",
+            "Sciatique",
+            ["Qu’est-ce que c’est ?", "Symptômes", "Le diagnostic", "Quel spécialiste consulter"],
+        ),
+        (
+            "article-de.txt",
+            "de",
+            "migrane",
+            "Migräne",
+            ["Was ist das?", "Beschwerden", "Ursachen", "Behandlungsmöglichkeiten", "Quellen"],
+        ),
+    ],
+)
+def test_an_imported_page_builds_in_its_own_language(
+    make_workspace: Callable[..., Path],
+    fixture: str,
+    lang: str,
+    slug: str,
+    title: str,
+    headings: list[str],
+) -> None:
+    root = make_workspace()
+    config = root / "leaflets.toml"
+    config.write_text(  # A clinic that prints English leaflets only, so far.
+        re.sub(r"(?m)^languages = .*$", 'languages = ["en"]', config.read_text("utf-8")), "utf-8"
+    )
+    imported = run_cli("import", "-C", root, FIXTURES / fixture)
+    assert imported.exit_code == 0, imported.output
+    assert (
+        f"'{lang}' is not in the [build] languages of leaflets.toml (en); "
+        "add it there to build this leaflet"
+    ) in imported.stdout
+    review(root / "data" / slug)  # A person fills in the review dates and the owner.
+    config.write_text(
+        config.read_text("utf-8").replace('languages = ["en"]', f'languages = ["en", "{lang}"]'),
+        "utf-8",
+    )
+    result = run_cli("build", "-C", root, "--condition", slug)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"built    build/{slug}.{lang}.leaflet.pdf  (")
+    assert lines[1].startswith(f"built    build/{slug}.{lang}.handout.pdf  (1 page, ")
+    # Every template message is translated: nothing falls back to English.
+    assert "not translated" not in result.stderr and "fuzzy" not in result.stderr
+    reader = PdfReader(root / "build" / f"{slug}.{lang}.leaflet.pdf")
+    assert reader.trailer["/Root"]["/Lang"] == lang
+    text = " ".join(pdf_pages(root / "build" / f"{slug}.{lang}.leaflet.pdf"))
+    assert title in text
+    for heading in headings:
+        assert heading in text
+    for english in ("What is it?", "Symptoms", "Treatment options", "Page 1 of"):
+        assert english not in text
 
 
 # -- Hostile sizes and nesting -------------------------------------------------------------

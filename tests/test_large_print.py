@@ -21,6 +21,7 @@ from leaflets.exceptions import ConfigError
 from leaflets.workspace import open_workspace
 
 BOTH = 'variants = ["standard", "large-print"]\n'
+BOTH_EN_IT = BOTH + 'languages = ["en", "it"]\n'
 NAMES = [
     f"hemifacial-spasm.{lang}.{template}{suffix}.pdf"
     for lang in ("en", "it")
@@ -59,7 +60,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Build the demo in both variants, once on A4 and once on US Letter."""
     folders = {}
     for paper in ("A4", "Letter"):
-        root = with_variants(copy_demo(tmp_path_factory.mktemp(paper) / "ws"))
+        # Two languages: the variant's rules do not depend on the language.
+        root = with_variants(copy_demo(tmp_path_factory.mktemp(paper) / "ws"), BOTH_EN_IT)
         report = build(open_workspace(root, paper=paper), jobs=2)
         assert report.ok, report.outcomes
         assert report.warnings == 0
@@ -207,7 +209,7 @@ def test_large_print_is_tagged_titled_and_deterministic(
     assert reader.metadata["/Title"] == (
         "Emispasmo facciale – Informazioni per i pazienti (caratteri grandi)"
     )
-    again = with_variants(copy_demo(tmp_path / "again"))
+    again = with_variants(copy_demo(tmp_path / "again"), BOTH_EN_IT)
     assert build(open_workspace(again), variants=["large-print"], jobs=1).ok
     for name in LARGE:
         assert (again / "build" / name).read_bytes() == (built["A4"] / name).read_bytes()

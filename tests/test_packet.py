@@ -157,7 +157,7 @@ def test_a_letter_packet(make_workspace: Callable[..., Path]) -> None:
         ),
         (
             ["-c", "hemifacial-spasm", "-l", "fr"],
-            "Error: unknown language 'fr' (expected one of: en, it)",
+            "Error: unknown language 'fr' (expected one of: en, it, es, ar)",
         ),
     ],
 )

@@ -90,7 +90,8 @@ def test_results_come_back_in_planned_order(make_workspace: Callable[..., Path])
     root = make_workspace()
     add_conditions(root, 2)
     seen: list[Outcome] = []
-    report = build(open_workspace(root), jobs=2, on_outcome=seen.append)
+    # Two of the demo's languages: enough to see the order, half the rendering.
+    report = build(open_workspace(root), jobs=2, languages=["en", "it"], on_outcome=seen.append)
     planned = [
         f"{slug}.{lang}.{template}"
         for slug in ("copy-0", "copy-1", "hemifacial-spasm")
@@ -125,7 +126,7 @@ def test_a_crashing_worker_is_reported_by_the_command_line(
 ) -> None:
     root = make_workspace()
     monkeypatch.setattr(workers, "render_task", crash_on_italian_handout)
-    result = run_cli("build", "-C", root, "--jobs", "2")
+    result = run_cli("build", "-C", root, "--jobs", "2", "--lang", "en", "--lang", "it")
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
         f"failed   {CRASHING}: the worker process rendering it died (killed by signal SIGKILL)",
@@ -143,7 +144,7 @@ def test_worker_warnings_are_logged_by_the_main_process(
     make_workspace: Callable[..., Path], caplog: pytest.LogCaptureFixture
 ) -> None:
     root = make_workspace(files={"styles/handout.css": "p { colour: red; }\n"})
-    report = build(open_workspace(root), jobs=2, templates=["handout"])
+    report = build(open_workspace(root), jobs=2, templates=["handout"], languages=["en", "it"])
     assert report.ok and report.workers == 2
     messages = [
         record.getMessage() for record in caplog.records if record.name.startswith("leaflets")

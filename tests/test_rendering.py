@@ -289,7 +289,7 @@ def test_build_says_the_fonttools_fallback_once(
     import weasyprint.pdf.fonts
 
     monkeypatch.setattr(weasyprint.pdf.fonts, "harfbuzz_subset", None)
-    result = run_cli("build", "-C", make_workspace(), "-j", "1")
+    result = run_cli("build", "-C", make_workspace(), "-j", "1", "-l", "en", "-l", "it")
     assert result.exit_code == 0, result.output
     warning = "WARNING: " + build_module.FONT_FALLBACK_WARNING % (
         "the HarfBuzz-Subset library (libharfbuzz-subset) is not installed"

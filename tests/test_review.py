@@ -141,7 +141,12 @@ def test_build_skips_only_the_overdue_condition(make_workspace: Callable[..., Pa
     root = make_workspace()
     add_condition(root, "other-condition")
     with_next_review(root, DUE)
-    report = build(open_workspace(root), jobs=1, today=DUE + datetime.timedelta(days=1))
+    report = build(
+        open_workspace(root),
+        jobs=1,
+        languages=["en", "it"],  # Two languages are enough to show it.
+        today=DUE + datetime.timedelta(days=1),
+    )
     reason = (
         f"{META}:{NEXT_REVIEW_LINE}: next_review: 2026-01-10 has passed; "
         "the content is overdue for review"

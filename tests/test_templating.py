@@ -11,7 +11,7 @@ from conftest import REPO, run_cli
 
 from leaflets.build import build, check, load_project, plan, render_html, stylesheets
 from leaflets.fingerprint import MISSING, OUTSIDE, Fingerprinter
-from leaflets.templating import css_string
+from leaflets.templating import css_string, isolate, ltr
 from leaflets.workspace import open_workspace
 
 
@@ -77,6 +77,14 @@ def test_every_template_text_is_translatable(name: str) -> None:
     text = re.sub(r"\{% trans .*?\{% endtrans %\}|<style>.*?</style>", " ", text, flags=re.S)
     text = re.sub(r"\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}|<[^>]+>", " ", text, flags=re.S)
     assert re.findall(r"[A-Za-z]{3,}", text) == []
+
+
+def test_text_kept_in_its_own_direction_inside_arabic() -> None:
+    # The first letter decides, as dir="auto" would; digits and spaces do not.
+    assert isolate("1 Example Street, Milan") == ('<bdi dir="ltr">1 Example Street, Milan</bdi>')
+    assert isolate("١ شارع المثال") == '<bdi dir="rtl">١ شارع المثال</bdi>'
+    assert isolate("<b>&") == '<bdi dir="ltr">&lt;b&gt;&amp;</bdi>'
+    assert ltr("+39 02 0000 0000") == '<bdi dir="ltr">+39 02 0000 0000</bdi>'
 
 
 def _with_handout_line(root_factory: Callable[..., Path], extra: str) -> tuple[Path, int]:

@@ -22,6 +22,28 @@ STALE = (
 )
 
 
+@pytest.fixture
+def make_workspace(make_workspace: Callable[..., Path]) -> Callable[..., Path]:
+    """Return demo workspaces with one source and one translation: en.md and it.md.
+
+    The demo's Spanish and Arabic files are translated from en.md too, and
+    would be reported stale beside it.md on every edit of the source.
+    """
+
+    def factory(**options: object) -> Path:
+        root = make_workspace(**options)
+        for lang in ("es", "ar"):
+            (root / f"data/hemifacial-spasm/{lang}.md").unlink()
+        config = root / "leaflets.toml"
+        text = config.read_text(encoding="utf-8")
+        config.write_text(
+            re.sub(r"(?m)^languages = .*$", 'languages = ["en", "it"]', text), encoding="utf-8"
+        )
+        return root
+
+    return factory
+
+
 def warnings_of(root: Path) -> list[str]:
     return [str(problem) for problem in check(open_workspace(root))]
 
@@ -123,16 +145,17 @@ def test_marking_adds_the_block_to_a_draft_and_keeps_crlf(
     make_workspace: Callable[..., Path],
 ) -> None:
     root = make_workspace()
+    # Italian text as a Portuguese draft: Portuguese has no reading-level formula.
     text = (root / IT).read_text(encoding="utf-8")
     draft = re.sub(r"translated_from:\n(  .*\n)+", "", text).replace("\n", "\r\n")
-    (root / "data/hemifacial-spasm/fr.md").write_bytes(draft.encode())
+    (root / "data/hemifacial-spasm/pt.md").write_bytes(draft.encode())
     assert (
-        "data/hemifacial-spasm/fr.md: warning: not marked as translated from another "
+        "data/hemifacial-spasm/pt.md: warning: not marked as translated from another "
         "language: an unreviewed draft (once a translator has checked it, run `leaflets i18n "
-        "mark-translated -c hemifacial-spasm -l fr --from en`)" in warnings_of(root)
+        "mark-translated -c hemifacial-spasm -l pt --from en`)" in warnings_of(root)
     )
-    mark(root, "fr")
-    written = (root / "data/hemifacial-spasm/fr.md").read_bytes().decode()
+    mark(root, "pt")
+    written = (root / "data/hemifacial-spasm/pt.md").read_bytes().decode()
     assert "\r\ntranslated_from:\r\n  lang: en\r\n" in written
     assert "\n" not in written.replace("\r\n", "")
     assert written.replace("translated_from", "").startswith(draft.split("---\r\n\r\n")[0][:-2])

@@ -10,6 +10,7 @@ from typing import Any
 import jinja2
 from babel import Locale
 from babel.dates import format_date
+from babel.messages.pofile import read_po
 
 from ..i18n import load_catalog
 from ..workspace import builtin_theme_dir
@@ -103,7 +104,30 @@ class Pages:
 
 
 def _has_catalog(folder: Path) -> bool:
-    return (folder / "LC_MESSAGES" / "messages.po").is_file()
+    """Tell whether *folder*'s catalog translates every message of the desk's pages.
+
+    The leaflet languages (ten and counting) need not translate the desk: a
+    language whose catalog lacks desk text is not offered for the page itself.
+    """
+    path = folder / "LC_MESSAGES" / "messages.po"
+    if not path.is_file():
+        return False
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=folder.name)
+    desk = [
+        message
+        for message in catalog
+        if message.id
+        and message.locations
+        and all("/desk/" in location for location, _ in message.locations)
+    ]
+    return bool(desk) and all(not message.fuzzy and _translated(message.string) for message in desk)
+
+
+def _translated(string: object) -> bool:
+    """Tell whether a catalog entry's msgstr (or every plural form of it) is filled in."""
+    forms = string if isinstance(string, (tuple, list)) else (string,)
+    return all(forms)
 
 
 def _long_date(value: datetime.date, lang: str) -> str:
