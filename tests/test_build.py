@@ -357,7 +357,7 @@ def test_a_draft_is_skipped_and_the_others_built(make_workspace: Callable[..., P
     root = make_workspace()
     second_condition(root)
     make_draft(root, "spasm-copy")
-    report = build(open_workspace(root), templates=["handout"], jobs=1)
+    report = build(open_workspace(root), languages=["en", "it"], templates=["handout"], jobs=1)
     assert report.ok  # A skipped draft is not a failure when the rest was built.
     statuses = {outcome.job.name: outcome.status for outcome in report.outcomes}
     assert statuses == {
@@ -374,7 +374,9 @@ def test_a_draft_is_skipped_and_the_others_built(make_workspace: Callable[..., P
     assert not list((root / "build").glob("spasm-copy.*"))
     # Nothing else to build: then skipping the draft fails the build, as does --strict.
     assert not build(open_workspace(root), conditions=["spasm-copy"]).ok
-    assert not build(open_workspace(root), templates=["handout"], strict=True).ok
+    assert not build(
+        open_workspace(root), languages=["en", "it"], templates=["handout"], strict=True
+    ).ok
 
 
 @pytest.mark.parametrize("paper", ["A4", "Letter"])
@@ -382,7 +384,7 @@ def test_allow_drafts_marks_every_page(make_workspace: Callable[..., Path], pape
     root = make_workspace()
     make_draft(root)
     workspace = open_workspace(root, paper=paper)
-    report = build(workspace, allow_drafts=True, jobs=1)
+    report = build(workspace, languages=["en", "it"], allow_drafts=True, jobs=1)
     assert report.ok
     assert {outcome.status for outcome in report.outcomes} == {"built"}
     assert report.outcomes[0].warnings == (
