@@ -184,7 +184,9 @@ def test_new_language_needs_no_code_change(make_workspace: Callable[..., Path]) 
         "build", "-C", root, "--lang", "de", "--template", "leaflet", "--allow-untranslated"
     )
 
-    result = run_cli("build", "-C", root, "--lang", "nl", "--template", "leaflet")
+    result = run_cli(
+        "build", "-C", root, "--lang", "nl", "--template", "leaflet", "--allow-untranslated"
+    )
     assert result.exit_code == 0, result.output
     assert "not translated; the leaflet will show the English text" in result.stderr
     from conftest import pdf_pages
