@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -200,7 +201,10 @@ def test_untranslated_language_fails_only_its_outputs(make_workspace: Callable[.
     root = make_workspace()
     config = root / "leaflets.toml"
     config.write_text(
-        config.read_text("utf-8").replace('["en", "it"]', '["en", "it", "nl"]'), "utf-8"
+        re.sub(
+            r"(?m)^languages = .*$", 'languages = ["en", "it", "nl"]', config.read_text("utf-8")
+        ),
+        "utf-8",
     )
     assert run_cli("i18n", "init", "-C", root, "nl").exit_code == 0
     en = (root / "data/hemifacial-spasm/en.md").read_text("utf-8")
