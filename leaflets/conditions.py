@@ -661,7 +661,8 @@ def load_conditions(
     if only:
         names = {folder.name for folder in folders}
         problems = [
-            Problem(display_path(data_dir / name, root), None, None, "no such condition")
+            # Joined as text, never resolved: "../../etc" names no folder of ours.
+            Problem(f"{display_path(data_dir, root)}/{name}", None, None, "no such condition")
             for name in only
             if name not in names
         ]

@@ -279,3 +279,11 @@ def test_plurals_in_messages(make_workspace: Callable[..., Path]) -> None:
     assert run_cli("check", "-C", root).stdout == "2 errors, 0 warnings\n"
     listing = run_cli("list", "-C", make_workspace(), "-l", "en", "-t", "handout")
     assert listing.stdout.splitlines()[-1] == "1 of 1 output can be built"
+
+
+def test_a_condition_name_is_never_resolved_as_a_path(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace()
+    result = run_cli("build", "-C", root, "-c", "../../etc")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0] == "data/../../etc: no such condition"
+    assert not (root / "build").exists()
