@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import click
 
 from . import __version__
-from .config import DEFAULTS, PAPER_SIZES, PDF_VARIANTS, TEMPLATES, VARIANTS
+from .config import DEFAULTS, PAPER_SIZES, PDF_VARIANTS, STANDARD, TEMPLATES, VARIANTS
 from .exceptions import LeafletsError, Problem
 from .review import STATUSES
 
@@ -641,7 +641,15 @@ def _one_language(function: F) -> F:
 
 
 def _delivery_selection(function: F) -> F:
-    """Add the --condition and --template options of email and packet."""
+    """Add the --condition, --template and --variant options of email and packet."""
+    # Checked by the engine, not by click: an unknown variant is one line.
+    function = click.option(
+        "--variant",
+        default=STANDARD,
+        show_default=True,
+        metavar="VARIANT",
+        help=f"Print variant: {', '.join(VARIANTS)}.",
+    )(function)
     function = click.option(
         "-t",
         "--template",
@@ -678,6 +686,7 @@ def packet(
     conditions: tuple[str, ...],
     lang: str,
     templates: tuple[str, ...],
+    variant: str,
     output: Path,
 ) -> None:
     """Make one PDF for one patient: a cover page, then the chosen leaflets.
@@ -696,6 +705,7 @@ def packet(
         lang=lang,
         templates=templates or ("leaflet",),
         output=output.resolve(),
+        variant=variant,
     )
     for part in result.parts:
         click.echo(f"page {part.first_page:>3}  {part.title} – {part.label}")
@@ -726,6 +736,7 @@ def email(
     conditions: tuple[str, ...],
     lang: str,
     templates: tuple[str, ...],
+    variant: str,
     recipients: tuple[str, ...],
     packet: bool,
     draft: Path | None,
@@ -748,6 +759,7 @@ def email(
         templates=templates or ("leaflet",),
         to=recipients,
         packet=packet,
+        variant=variant,
         draft=draft,
         dry_run=dry_run,
     )

@@ -166,9 +166,11 @@ def compose(
     templates: Sequence[str] = ("leaflet",),
     to: Sequence[str] = (),
     packet: bool = False,
+    variant: str = STANDARD,
 ) -> LeafletsMessage:
     """Compose the email that carries the chosen leaflets, in *lang*, to *to*.
 
+    The leaflets are in the print *variant* ("standard" or "large-print").
     Builds the chosen leaflets that are out of date first; raises MailError
     when an address is bad, a leaflet cannot be built, or the attachments
     are over ``[email] max_attachments_size``.
@@ -178,18 +180,27 @@ def compose(
     recipients = check_addresses(to)
     templates = tuple(dict.fromkeys(templates)) or ("leaflet",)
     conditions = tuple(dict.fromkeys(conditions))
-    check_selection(workspace, conditions=conditions, lang=lang, templates=templates)
+    check_selection(
+        workspace, conditions=conditions, lang=lang, templates=templates, variant=variant
+    )
     config = workspace.config
     settings = config.email
     if packet:
         project = load_selection(workspace, conditions=conditions, lang=lang, templates=templates)
         rendered = render_packet(
-            workspace, conditions=conditions, lang=lang, templates=templates, project=project
+            workspace,
+            conditions=conditions,
+            lang=lang,
+            templates=templates,
+            project=project,
+            variant=variant,
         )
         titles = tuple(dict.fromkeys(part.title for part in rendered.parts))
         attachments = [
             Attachment(
-                filename=_filename(rendered.title, " – ".join(titles)),
+                filename=_filename(
+                    _in_variant(project, lang, variant, f"{rendered.title} - {' – '.join(titles)}")
+                ),
                 title=rendered.title,
                 pages=rendered.pages,
                 size=len(rendered.pdf),
@@ -210,7 +221,7 @@ def compose(
             )
         ]
     else:
-        _build(workspace, conditions=conditions, lang=lang, templates=templates)
+        _build(workspace, conditions=conditions, lang=lang, templates=templates, variant=variant)
         project = load_selection(workspace, conditions=conditions, lang=lang, templates=templates)
         attachments = _built_attachments(
             workspace,
@@ -219,6 +230,7 @@ def compose(
             lang=lang,
             templates=templates,
             label=lambda template: template_label(project, lang, template),
+            variant=variant,
         )
         by_slug = {condition.slug: condition for condition in project.conditions}
         titles = tuple(dict.fromkeys(by_slug[slug].contents[lang].title for slug in conditions))
@@ -277,21 +289,38 @@ def compose(
     return message
 
 
+def _in_variant(project: Project, lang: str, variant: str, name: str) -> str:
+    """Return *name* marked with its print variant: "Emispasmo facciale (caratteri grandi)"."""
+    if variant == STANDARD:
+        return name
+    message = project.catalogs[lang].translations.gettext("%(kind)s (large print)")
+    return str(message) % {"kind": name}
+
+
 def _build(
-    workspace: Workspace, *, conditions: Sequence[str], lang: str, templates: Sequence[str]
+    workspace: Workspace,
+    *,
+    conditions: Sequence[str],
+    lang: str,
+    templates: Sequence[str],
+    variant: str = STANDARD,
 ) -> None:
     """Build the chosen leaflets that are out of date; raise MailError when any cannot be."""
     from .build import build
+    from .manifest import job_name
 
-    # The standard print variant: what a patient reads on screen or prints at home.
+    # Only the chosen print variant, configured in [build] variants or not:
+    # standard is what a patient reads on screen or prints at home.
     report = build(
         workspace,
         conditions=conditions,
         languages=[lang],
         templates=templates,
-        variants=[STANDARD] if STANDARD in workspace.config.variants else None,
+        variants=[variant],
     )
-    wanted = {f"{slug}.{lang}.{template}" for slug in conditions for template in templates}
+    wanted = {
+        job_name(slug, lang, template, variant) for slug in conditions for template in templates
+    }
     reasons = [
         f"{outcome.job.name}: {outcome.reason or outcome.status}"
         for outcome in report.outcomes
@@ -314,9 +343,10 @@ def _built_attachments(
     lang: str,
     templates: Sequence[str],
     label: Callable[[str], str],
+    variant: str = STANDARD,
 ) -> list[Attachment]:
     """Read the chosen PDFs as the manifest records them, refusing any that changed since."""
-    from .manifest import Manifest
+    from .manifest import Manifest, job_name
 
     config = workspace.config
     manifest = Manifest.load(config.output_dir)
@@ -327,12 +357,22 @@ def _built_attachments(
         metadata = by_slug[slug].metadata
         assert metadata is not None  # load_selection() refused conditions without it.
         for template in templates:
-            name = f"{slug}.{lang}.{template}"
+            name = job_name(slug, lang, template, variant)
             expected = config.output_name(
-                condition=slug, lang=lang, template=template, version=metadata.version
+                condition=slug,
+                lang=lang,
+                template=template,
+                version=metadata.version,
+                variant=variant,
             )
             entry = manifest.entries.get(expected)
             path = config.output_dir / expected
+            if entry is None:
+                raise MailError(
+                    f"{path.name}: the build did not record this PDF in manifest.json "
+                    f"(is the {variant} variant built?); run `leaflets build --variant {variant}` "
+                    "and try again; nothing was sent"
+                )
             try:
                 data = path.read_bytes() if entry is not None else b""
             except OSError:
@@ -348,10 +388,13 @@ def _built_attachments(
                 )
             title = content.title
             kind = "" if template == "leaflet" else label(template)
+            shown = title if template == "leaflet" else f"{title} - {kind}"
             attachments.append(
                 Attachment(
-                    filename=_filename(title, kind),
-                    title=title if template == "leaflet" else f"{title} – {kind}",
+                    filename=_filename(_in_variant(project, lang, variant, shown)),
+                    title=_in_variant(
+                        project, lang, variant, title if not kind else f"{title} – {kind}"
+                    ),
                     pages=entry.pages,
                     size=entry.size,
                     sha256=entry.sha256,
@@ -689,6 +732,7 @@ def deliver(
     templates: Sequence[str] = ("leaflet",),
     to: Sequence[str] = (),
     packet: bool = False,
+    variant: str = STANDARD,
     draft: Path | None = None,
     dry_run: bool = False,
     password: str | None = None,
@@ -707,7 +751,13 @@ def deliver(
     elif not to and not dry_run:
         raise MailError("give the patient's address with --to (or save a draft with --draft)")
     message = compose(
-        workspace, conditions=conditions, lang=lang, templates=templates, to=to, packet=packet
+        workspace,
+        conditions=conditions,
+        lang=lang,
+        templates=templates,
+        to=to,
+        packet=packet,
+        variant=variant,
     )
     if dry_run:
         return Delivery(message, "dry-run")

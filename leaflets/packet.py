@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .config import PAPER_SIZES, TEMPLATES, Clinic
+from .config import PAPER_SIZES, STANDARD, TEMPLATES, VARIANTS, Clinic
 from .exceptions import LeafletsError, PacketError, display_path
 from .workspace import Workspace
 
@@ -94,10 +94,21 @@ class PacketContext:
     parts: tuple[PartContext, ...]
     #: The titles of the conditions in the packet, each once.
     titles: tuple[str, ...]
+    #: The print variant ("standard" or "large-print") and the large-print body size.
+    variant: str = STANDARD
+    large_print_size: float = 16
 
     def as_dict(self) -> dict[str, Any]:
         """Return the context as template variables (a shallow copy)."""
         return {field.name: getattr(self, field.name) for field in fields(self)}
+
+
+def check_variant(variant: str) -> None:
+    """Raise LeafletsError unless *variant* is a known print variant."""
+    if variant not in VARIANTS:
+        raise LeafletsError(
+            f"unknown variant {variant[:80]!r} (expected one of: {', '.join(VARIANTS)})"
+        )
 
 
 def check_selection(
@@ -106,8 +117,10 @@ def check_selection(
     conditions: Sequence[str],
     lang: str,
     templates: Sequence[str],
+    variant: str = STANDARD,
 ) -> None:
     """Raise LeafletsError unless one language and at least one condition are chosen."""
+    check_variant(variant)
     config = workspace.config
     if not conditions:
         raise LeafletsError("choose the leaflets with -c/--condition (at least one)")
@@ -164,13 +177,15 @@ def render_packet(
     lang: str,
     templates: Sequence[str] = ("leaflet",),
     project: Project | None = None,
+    variant: str = STANDARD,
 ) -> RenderedPacket:
-    """Render the packet of *conditions* × *templates* in *lang* into PDF bytes."""
+    """Render the packet of *conditions* × *templates* in *lang*, in *variant*, into PDF bytes."""
     from .build import stylesheets
     from .i18n import text_direction
     from .rendering import Renderer
     from .templating import compile_template, render
 
+    check_variant(variant)
     if project is None:
         project = load_selection(workspace, conditions=conditions, lang=lang, templates=templates)
     config = workspace.config
@@ -204,6 +219,8 @@ def render_packet(
         reviewed=max(p.condition.last_reviewed for p in parts if p.condition.last_reviewed),
         parts=tuple(parts),
         titles=tuple(dict.fromkeys(part.content.title for part in parts)),
+        variant=variant,
+        large_print_size=config.large_print_size,
     )
     env = project.environments[lang]
     compiled = compile_template(env, PACKET_TEMPLATE, root=config.root)
@@ -237,13 +254,20 @@ def build_packet(
     lang: str,
     templates: Sequence[str] = ("leaflet",),
     output: Path,
+    variant: str = STANDARD,
 ) -> PacketResult:
-    """Write one patient packet of *conditions* × *templates* in *lang* to *output*."""
+    """Write one patient packet of *conditions* × *templates* in *lang* to *output*.
+
+    The packet is in the print *variant* ("standard" or "large-print").
+    """
     from .output import atomic_write
 
+    check_variant(variant)
     if output.suffix.lower() != ".pdf":
         raise PacketError(f"-o/--output: {str(output)[:80]!r} must be a .pdf file")
-    packet = render_packet(workspace, conditions=conditions, lang=lang, templates=templates)
+    packet = render_packet(
+        workspace, conditions=conditions, lang=lang, templates=templates, variant=variant
+    )
     try:
         atomic_write(output, packet.pdf)
     except OSError as error:

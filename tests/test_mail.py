@@ -707,3 +707,50 @@ def test_addresses_are_normalized() -> None:
         "José Ñ <j@example.org>",
         "anna@xn--bcher-kva.de",  # International domains in their ASCII form.
     ]
+
+
+def test_a_large_print_draft_attaches_the_built_large_print_pdf(
+    make_workspace: Callable[..., Path], tmp_path: Path
+) -> None:
+    demo = (Path(__file__).resolve().parent.parent / "leaflets.toml").read_text("utf-8")
+    # Standard print is not configured: asking for it still builds and attaches it.
+    config = demo.replace('variants = ["standard"]', 'variants = ["large-print"]')
+    assert config != demo
+    root = make_workspace(config=config)
+    draft = tmp_path / "large.eml"
+    result = run_cli(
+        "email", "-C", root, "-c", "hemifacial-spasm", "-l", "it", "--variant", "large-print",
+        "--draft", draft,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    message = email.message_from_bytes(draft.read_bytes(), policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    large = root / "build/hemifacial-spasm.it.leaflet.large-print.pdf"
+    assert attachments(message) == {"Emispasmo facciale (caratteri grandi).pdf": large.read_bytes()}
+
+    result = run_cli(
+        "email", "-C", root, "-c", "hemifacial-spasm", "-l", "it", "--variant", "standard",
+        "--dry-run",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    standard = root / "build" / LEAFLET
+    pages = len(PdfReader(standard).pages)
+    assert f"Attachment: Emispasmo facciale.pdf ({pages} pages, " in result.stdout
+
+
+@pytest.mark.parametrize("command", ["email", "packet"])
+def test_an_unknown_variant_is_one_line(
+    make_workspace: Callable[..., Path], tmp_path: Path, command: str
+) -> None:
+    root = make_workspace()
+    output = tmp_path / ("x.eml" if command == "email" else "x.pdf")
+    option = "--draft" if command == "email" else "-o"
+    result = run_cli(
+        command, "-C", root, "-c", "hemifacial-spasm", "-l", "it", "--variant", "huge",
+        option, output,
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: unknown variant 'huge' (expected one of: standard, large-print)\n"
+    )
+    assert not output.exists()

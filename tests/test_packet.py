@@ -185,3 +185,26 @@ def test_a_packet_of_a_condition_without_that_language(
     assert str(caught.value) == (
         "hemifacial-spasm.it.leaflet: no content in 'it' (data/hemifacial-spasm/it.md)"
     )
+
+
+def test_a_large_print_packet(make_workspace: Callable[..., Path]) -> None:
+    from test_large_print import body_size, text_runs
+
+    root = make_workspace()
+    output = root.parent / "large.pdf"
+    result = run_cli(
+        "packet", "-C", root, "-c", "hemifacial-spasm", "-l", "it", "-t", "leaflet",
+        "-t", "handout", "--variant", "large-print", "-o", output,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    runs = text_runs(output)
+    assert body_size(runs) >= 16
+    # Nothing smaller, on the cover or in the leaflets: running header and footer included.
+    assert min(run.size for run in runs) >= 16, [r for r in runs if r.size < 16][:3]
+    reader = PdfReader(output)
+    assert reader.trailer["/Root"]["/Lang"] == "it"
+    assert "/StructTreeRoot" in reader.trailer["/Root"]
+    assert reader.metadata is not None
+    assert reader.metadata.title == (
+        "Informazioni per te – Demo Neurology Clinic (caratteri grandi)"
+    )
