@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import email
+import email.policy
 import json
 import os
 import re
@@ -704,11 +706,10 @@ def test_large_print_when_the_workspace_makes_it(root: Path, tmp_path: Path) -> 
     assert len(PdfReader(large).pages) > len(PdfReader(standard).pages)
     assert "Emispasmo facciale" in pdf_pages(large)[0]
     assert (root / "build" / "hemifacial-spasm.it.leaflet.large-print.pdf").is_file()
-    # The mail feature attaches standard print only, so far.
-    assert 'action="/email"' not in page.text
-    assert "Large print cannot be sent by email yet: download it and attach it" in page.text
+    # Large print goes by email too: the .eml draft carries the large-print PDF.
+    assert 'action="/email"' in page.text
     token = csrf_of(client)
-    refused = client.post(
+    draft = client.post(
         "/email",
         data={
             "csrf": token,
@@ -716,10 +717,14 @@ def test_large_print_when_the_workspace_makes_it(root: Path, tmp_path: Path) -> 
             "lang": "it",
             "kind": "leaflet-large-print",
             "to": "a@example.org",
-            "action": "send",
+            "action": "draft",
         },
     )
-    assert "Not sent: large print cannot be emailed yet" in refused.text
+    assert draft.status_code == 200, draft.text
+    message = email.message_from_bytes(draft.content, policy=email.policy.default)
+    (attachment,) = message.iter_attachments()
+    assert attachment.get_filename() == "Emispasmo facciale (caratteri grandi).pdf"
+    assert attachment.get_content() == large.read_bytes()
     results = client.get("/search", params={"q": "spasm"}).text
     assert (
         "Patient leaflet, Clinic handout, Patient leaflet (large print), "

@@ -295,7 +295,6 @@ def _condition_page(
         notice_kind=notice_kind,
         recipient=recipient,
         in_basket=entry.slug in _session(request).basket,
-        can_email=delivery.can_email(kind.variant),
         today=datetime.date.today(),
     )
 

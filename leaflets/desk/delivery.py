@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import inspect
 import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 from ..config import STANDARD
 from ..exceptions import LeafletsError
@@ -33,16 +31,6 @@ class Sent:
     refused: dict[str, str] = field(default_factory=dict)
 
 
-def can_email(variant: str) -> bool:
-    """Tell whether the mail feature can attach leaflets of print *variant*."""
-    if variant == STANDARD:
-        return True
-    from .. import mail
-
-    # Large print came after the mail feature: compose() may not know it yet.
-    return "variants" in inspect.signature(mail.compose).parameters
-
-
 def _compose(
     workspace: Workspace,
     *,
@@ -56,13 +44,6 @@ def _compose(
     """Compose the email through mail.compose, which builds what is out of date."""
     from .. import mail
 
-    options: dict[str, Any] = {}
-    if variant != STANDARD:
-        if not can_email(variant):
-            raise LeafletsError(
-                "large print cannot be emailed yet: download it and attach it to an email"
-            )
-        options["variants"] = (variant,)
     message: EmailMessage = mail.compose(
         workspace,
         conditions=conditions,
@@ -70,7 +51,7 @@ def _compose(
         templates=templates,
         to=to,
         packet=packet,
-        **options,
+        variant=variant,
     )
     return message
 
