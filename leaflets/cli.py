@@ -696,7 +696,7 @@ def packet(
     language, like the leaflets, and the same inputs give the same bytes.
     """
     from .packet import build_packet
-    from .progress import format_size
+    from .progress import format_size, plural
 
     workspace = _workspace(workspace_path)
     result = build_packet(
@@ -709,7 +709,7 @@ def packet(
     )
     for part in result.parts:
         click.echo(f"page {part.first_page:>3}  {part.title} – {part.label}")
-    click.echo(f"wrote    {output}  ({result.pages} pages, {format_size(result.size)})")
+    click.echo(f"wrote    {output}  ({plural(result.pages, 'page')}, {format_size(result.size)})")
 
 
 @cli.command()

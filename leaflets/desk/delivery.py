@@ -33,6 +33,7 @@ class Sent:
 
 def _compose(
     workspace: Workspace,
+    builder: Builder,
     *,
     conditions: list[str],
     lang: str,
@@ -41,18 +42,22 @@ def _compose(
     to: tuple[str, ...],
     packet: bool,
 ) -> EmailMessage:
-    """Compose the email through mail.compose, which builds what is out of date."""
+    """Compose the email through mail.compose, which builds what is out of date.
+
+    The build runs under the desk's lock, like every other build it starts.
+    """
     from .. import mail
 
-    message: EmailMessage = mail.compose(
-        workspace,
-        conditions=conditions,
-        lang=lang,
-        templates=templates,
-        to=to,
-        packet=packet,
-        variant=variant,
-    )
+    with builder.locked(workspace):
+        message: EmailMessage = mail.compose(
+            workspace,
+            conditions=conditions,
+            lang=lang,
+            templates=templates,
+            to=to,
+            packet=packet,
+            variant=variant,
+        )
     return message
 
 
@@ -70,16 +75,16 @@ def send(
     """Compose the email with the PDFs attached and send it; raise LeafletsError on failure."""
     from .. import mail
 
-    with builder.locked(workspace):
-        message = _compose(
-            workspace,
-            conditions=conditions,
-            lang=lang,
-            templates=templates,
-            variant=variant,
-            to=(to,),
-            packet=packet,
-        )
+    message = _compose(
+        workspace,
+        builder,
+        conditions=conditions,
+        lang=lang,
+        templates=templates,
+        variant=variant,
+        to=(to,),
+        packet=packet,
+    )
     result = mail.send(workspace, message)
     return Sent(
         accepted=tuple(str(address) for address in result.accepted),
@@ -112,16 +117,16 @@ def draft(
     """Compose the email and write it as an .eml draft in *folder*; return its path."""
     from .. import mail
 
-    with builder.locked(workspace):
-        message = _compose(
-            workspace,
-            conditions=conditions,
-            lang=lang,
-            templates=templates,
-            variant=variant,
-            to=(to,) if to else (),
-            packet=packet,
-        )
+    message = _compose(
+        workspace,
+        builder,
+        conditions=conditions,
+        lang=lang,
+        templates=templates,
+        variant=variant,
+        to=(to,) if to else (),
+        packet=packet,
+    )
     return Path(mail.write_draft(message, folder / "draft.eml"))
 
 
