@@ -493,7 +493,7 @@ def write_draft(message: EmailMessage, path: Path) -> Path:
 
 def describe(message: EmailMessage) -> list[str]:
     """Return lines that tell what *message* is: recipients, subject, attachments with sizes."""
-    from .progress import format_size
+    from .progress import format_size, plural
 
     lines = [
         f"From:       {message['From'] or '(not set)'}",
@@ -507,7 +507,7 @@ def describe(message: EmailMessage) -> list[str]:
         data = part.get_content()
         total += len(data)
         count = info[name].pages if name in info else 0
-        pages = f"{count} page{'s' if count != 1 else ''}, " if count else ""
+        pages = f"{plural(count, 'page')}, " if count else ""
         lines.append(f"Attachment: {name} ({pages}{format_size(len(data))})")
     lines.append(f"Total:      {format_size(total)}")
     return lines
