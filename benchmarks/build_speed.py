@@ -114,7 +114,7 @@ def median_time(command: Sequence[str], repeat: int) -> float:
 
 def dump_html(root: Path, folder: Path) -> list[Path]:
     """Write the HTML of every output of *root* into *folder*, as a clinic script would."""
-    from leaflets.build import load_project, plan, render_html
+    from leaflets.engine.build import load_project, plan, render_html
     from leaflets.workspace import open_workspace
 
     folder.mkdir(parents=True, exist_ok=True)

@@ -59,7 +59,7 @@ def demo_workspace(make_workspace: Callable[..., Path]) -> Workspace:
 @pytest.fixture(scope="session")
 def built_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Build the demo once per test session; return its output folder."""
-    from leaflets.build import build
+    from leaflets.engine.build import build
 
     root = copy_demo(tmp_path_factory.mktemp("demo"))
     report = build(open_workspace(root))

@@ -10,7 +10,7 @@ import pytest
 from conftest import REPO, pdf_pages
 from pypdf import PdfReader
 
-from leaflets.build import build
+from leaflets.engine.build import build
 from leaflets.workspace import open_workspace
 
 EN_LEAFLET = "hemifacial-spasm.en.leaflet.pdf"

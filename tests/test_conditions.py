@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from leaflets.build import check, load_project
-from leaflets.conditions import SECTION_KEYS, load_condition
+from leaflets.content.conditions import load_condition
+from leaflets.content.model import SECTION_KEYS
+from leaflets.engine.build import check, load_project
 from leaflets.workspace import open_workspace
 
 EN = "data/hemifacial-spasm/en.md"
@@ -267,7 +268,7 @@ def test_version_must_be_a_file_name_component(
 def test_version_cannot_write_outside_the_output_folder(
     make_workspace: Callable[..., Path],
 ) -> None:
-    from leaflets.build import build
+    from leaflets.engine.build import build
 
     config = (Path(__file__).parent.parent / "leaflets.toml").read_text(encoding="utf-8")
     config = config.replace(

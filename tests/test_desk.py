@@ -18,11 +18,11 @@ from desk_support import add_condition, free_port, live_desk
 from pypdf import PdfReader
 from starlette.testclient import TestClient
 
-from leaflets.build import build
 from leaflets.desk.app import create_app
 from leaflets.desk.catalogue import fold
 from leaflets.desk.pages import preferred_languages
 from leaflets.desk.security import RateLimit, check_listen, is_loopback
+from leaflets.engine.build import build
 from leaflets.workspace import open_workspace
 
 SLUG = "hemifacial-spasm"
@@ -317,10 +317,10 @@ def test_a_broken_condition_shows_why(client: TestClient, root: Path) -> None:
 def test_concurrent_requests_build_one_at_a_time(
     root: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import leaflets.build
+    import leaflets.engine.build
 
     shutil.rmtree(root / "build")  # so that every request has something to build
-    real_build = leaflets.build.build
+    real_build = leaflets.engine.build.build
     running = 0
     most = 0
     lock = threading.Lock()
@@ -336,7 +336,7 @@ def test_concurrent_requests_build_one_at_a_time(
             with lock:
                 running -= 1
 
-    monkeypatch.setattr(leaflets.build, "build", counting_build)
+    monkeypatch.setattr(leaflets.engine.build, "build", counting_build)
     wanted = [
         f"/pdf/{SLUG}/it/leaflet",
         f"/pdf/{SLUG}/it/leaflet",

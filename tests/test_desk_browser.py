@@ -20,8 +20,8 @@ from conftest import REPO, copy_demo, pdf_pages
 from desk_support import Mailbox, add_condition, email_settings, live_desk, missing, smtp_server
 from pypdf import PdfReader
 
-from leaflets.build import build
 from leaflets.desk.app import create_app
+from leaflets.engine.build import build
 from leaflets.workspace import open_workspace
 
 try:

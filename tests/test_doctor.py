@@ -14,7 +14,7 @@ import pytest
 import weasyprint
 from conftest import REPO, run_cli
 
-from leaflets.doctor import INSTALL_LIBRARIES, INSTALL_PYTHON, INSTALL_SUBSET
+from leaflets.engine.doctor import INSTALL_LIBRARIES, INSTALL_PYTHON, INSTALL_SUBSET
 from leaflets.i18n import message_ids
 from leaflets.workspace import open_workspace
 

@@ -9,8 +9,8 @@ import pytest
 from babel.messages.pofile import read_po
 from conftest import REPO, run_cli
 
-from leaflets.build import build, check
-from leaflets.glyphs import coverage, font_files, missing_characters, printed_text
+from leaflets.engine.build import build, check
+from leaflets.engine.glyphs import coverage, font_files, missing_characters, printed_text
 from leaflets.workspace import open_workspace
 
 ES = "data/hemifacial-spasm/es.md"

@@ -12,7 +12,7 @@ from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 from conftest import REPO, run_cli
 
-from leaflets.build import check, load_project
+from leaflets.engine.build import check, load_project
 from leaflets.exceptions import CatalogError
 from leaflets.i18n import extract_messages, load_catalog, long_date, message_ids, text_direction
 from leaflets.workspace import open_workspace

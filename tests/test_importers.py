@@ -16,9 +16,9 @@ from click.testing import CliRunner, Result
 from conftest import SEEDS, pdf_pages, run_cli
 from pypdf import PdfReader
 
-from leaflets.build import build
 from leaflets.cli import cli, import_command
-from leaflets.conditions import load_condition, load_content, load_metadata
+from leaflets.content.conditions import load_condition, load_content, load_metadata
+from leaflets.engine.build import build
 from leaflets.exceptions import ImportSourceError
 from leaflets.importers import FORMATS, ImportReport, import_page
 from leaflets.importers.sections import guess_language, match_heading

@@ -18,9 +18,9 @@ import pytest
 from conftest import REPO, copy_demo, pdf_pages, run_cli
 from pypdf import PdfReader
 
-from leaflets import fingerprint
-from leaflets.build import BuildReport, build
-from leaflets.manifest import JOURNAL_NAME, MANIFEST_NAME
+from leaflets.engine import fingerprint
+from leaflets.engine.build import BuildReport, build
+from leaflets.engine.manifest import JOURNAL_NAME, MANIFEST_NAME
 from leaflets.workspace import open_workspace
 
 ALL = {
@@ -246,9 +246,9 @@ def test_an_edit_during_phase_one_is_redone_next_time(
     workspace: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Inputs are hashed before they are parsed: an edit in between is never lost."""
-    import leaflets.build
+    import leaflets.engine.build
 
-    load_project = leaflets.build.load_project
+    load_project = leaflets.engine.build.load_project
     italian = workspace / "data/hemifacial-spasm/it.md"
 
     def load_then_edit(*args: object, **kwargs: object) -> object:
@@ -257,13 +257,13 @@ def test_an_edit_during_phase_one_is_redone_next_time(
         return project
 
     replace_in(italian, "Emispasmo", "Spasmo")
-    monkeypatch.setattr(leaflets.build, "load_project", load_then_edit)
+    monkeypatch.setattr(leaflets.engine.build, "load_project", load_then_edit)
     first = build(open_workspace(workspace), jobs=1)
     assert statuses(first, "built") == {
         "hemifacial-spasm.it.leaflet",
         "hemifacial-spasm.it.handout",
     }
-    monkeypatch.setattr(leaflets.build, "load_project", load_project)
+    monkeypatch.setattr(leaflets.engine.build, "load_project", load_project)
     second = build(open_workspace(workspace), jobs=1)
     assert statuses(second, "built") == {
         "hemifacial-spasm.it.leaflet",
@@ -512,7 +512,7 @@ def test_quiet_prints_nothing_on_success(workspace: Path) -> None:
 
 
 def test_fingerprint_names_stay_in_step_with_the_loaders() -> None:
-    from leaflets.conditions import METADATA_NAME
+    from leaflets.content.model import METADATA_NAME
     from leaflets.i18n import catalog_path
 
     assert fingerprint.METADATA_NAME == METADATA_NAME
@@ -556,7 +556,7 @@ def test_a_dynamic_template_name_makes_every_template_an_input(
         }
     )
     workspace = open_workspace(root)
-    from leaflets.build import stylesheets
+    from leaflets.engine.build import stylesheets
 
     found = fingerprint.Fingerprinter(workspace, stylesheets=stylesheets(workspace))
     paths = found.inputs(str(root / "data/hemifacial-spasm"), "en", "handout").paths

@@ -15,8 +15,8 @@ import pytest
 from conftest import REPO, copy_demo, pdf_pages, run_cli
 from pypdf import PdfReader
 
-from leaflets.build import BuildReport, build, load_project, render_html
 from leaflets.config import load_config
+from leaflets.engine.build import BuildReport, build, load_project, render_html
 from leaflets.exceptions import ConfigError
 from leaflets.workspace import open_workspace
 
@@ -439,7 +439,7 @@ def test_other_languages_are_named_in_their_own_language_and_isolated(
 
 
 def project_jobs(project: object) -> list:  # type: ignore[type-arg]
-    from leaflets.build import plan
+    from leaflets.engine.build import plan
 
     jobs, _ = plan(project)  # type: ignore[arg-type]
     return jobs

@@ -20,8 +20,8 @@ import pytest
 from conftest import pdf_pages, run_cli
 from pypdf import PdfReader
 
+from leaflets.delivery.mail import check_addresses, compose, send, write_draft
 from leaflets.exceptions import MailError
-from leaflets.mail import check_addresses, compose, send, write_draft
 from leaflets.workspace import open_workspace
 
 try:

@@ -39,7 +39,10 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_wheel_contents(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {
-        "leaflets/cli.py",
+        "leaflets/cli/__init__.py",
+        "leaflets/content/conditions.py",
+        "leaflets/engine/build.py",
+        "leaflets/delivery/mail.py",
         "leaflets/theme/templates/base.html",
         "leaflets/theme/templates/leaflet.html",
         "leaflets/theme/templates/handout.html",

@@ -12,9 +12,9 @@ from conftest import pdf_pages, run_cli
 from pypdf import PdfReader
 from test_build import _structure_tags
 
-from leaflets.build import build
+from leaflets.delivery.packet import PacketPart, build_packet
+from leaflets.engine.build import build
 from leaflets.exceptions import LeafletsError
-from leaflets.packet import PacketPart, build_packet
 from leaflets.workspace import open_workspace
 
 

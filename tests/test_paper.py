@@ -8,8 +8,8 @@ import pytest
 from conftest import copy_demo
 from pypdf import PdfReader
 
-from leaflets.build import build, load_project
-from leaflets.conditions import SECTION_KEYS
+from leaflets.content.model import SECTION_KEYS
+from leaflets.engine.build import build, load_project
 from leaflets.workspace import open_workspace
 
 PAPERS = ("A4", "Letter")

@@ -18,9 +18,9 @@ import pytest
 from conftest import run_cli
 from pypdf import PdfReader
 
-from leaflets import workers
-from leaflets.build import Outcome, build, load_project, plan, render_html
-from leaflets.manifest import JOURNAL_NAME, MANIFEST_NAME
+from leaflets.engine import workers
+from leaflets.engine.build import Outcome, build, load_project, plan, render_html
+from leaflets.engine.manifest import JOURNAL_NAME, MANIFEST_NAME
 from leaflets.output import locked_folder
 from leaflets.workspace import open_workspace
 

@@ -12,8 +12,8 @@ import pytest
 from conftest import copy_demo, pdf_pages
 from pypdf import PdfReader
 
-from leaflets.build import build
 from leaflets.config import load_config
+from leaflets.engine.build import build
 from leaflets.exceptions import ConfigError
 from leaflets.workspace import open_workspace
 

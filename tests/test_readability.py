@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from leaflets.build import check
-from leaflets.conditions import SECTION_KEYS
-from leaflets.readability import measure
+from leaflets.content.model import SECTION_KEYS
+from leaflets.content.readability import measure
+from leaflets.engine.build import check
 from leaflets.workspace import open_workspace
 
 HARD_EN = (

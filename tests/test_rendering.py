@@ -13,11 +13,11 @@ import pytest
 from conftest import run_cli
 from pypdf import PdfReader
 
-from leaflets import build as build_module
-from leaflets import workers
-from leaflets.build import build, load_project, plan, render_html
+from leaflets.engine import build as build_module
+from leaflets.engine import workers
+from leaflets.engine.build import build, load_project, plan, render_html
+from leaflets.engine.rendering import Renderer
 from leaflets.exceptions import RenderError
-from leaflets.rendering import Renderer
 from leaflets.workspace import open_workspace
 
 HANDOUT = "hemifacial-spasm.en.handout"
@@ -263,7 +263,7 @@ def test_fonttools_fallback_in_worker_processes_is_deterministic(
 def test_harfbuzz_builds_are_identical_and_say_nothing(
     make_workspace: Callable[..., Path], caplog: pytest.LogCaptureFixture
 ) -> None:
-    from leaflets.rendering import harfbuzz_subset_problem
+    from leaflets.engine.rendering import harfbuzz_subset_problem
 
     if harfbuzz_subset_problem():
         if os.environ.get("CI") == "true":

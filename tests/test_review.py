@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from conftest import pdf_pages, run_cli
 
-from leaflets.build import build, check
 from leaflets.config import load_config
+from leaflets.content.review import status
+from leaflets.engine.build import build, check
 from leaflets.exceptions import ConfigError
-from leaflets.review import status
 from leaflets.workspace import open_workspace
 
 META = "data/hemifacial-spasm/condition.yaml"

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import REPO, run_cli
 
-from leaflets.build import build, check, load_project, plan, render_html, stylesheets
-from leaflets.fingerprint import MISSING, OUTSIDE, Fingerprinter
-from leaflets.templating import css_string, isolate, ltr
+from leaflets.engine.build import build, check, load_project, plan, render_html, stylesheets
+from leaflets.engine.fingerprint import MISSING, OUTSIDE, Fingerprinter
+from leaflets.engine.templating import css_string, isolate, ltr
 from leaflets.workspace import open_workspace
 
 
@@ -51,8 +51,8 @@ def test_undefined_variable_names_the_template_line(make_workspace: Callable[...
     )
     problems = [str(p) for p in check(open_workspace(root), templates=["leaflet"])]
     assert problems == [
-        f"templates/_leaflet.html:{line}: template error: 'leaflets.conditions.Content object' "
-        "has no attribute 'titel'",
+        f"templates/_leaflet.html:{line}: template error: "
+        "'leaflets.content.model.Content object' has no attribute 'titel'",
     ]
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import run_cli
 
-from leaflets.build import check
+from leaflets.content.marking import mark_translated
+from leaflets.engine.build import check
 from leaflets.exceptions import DataError
-from leaflets.translations import mark_translated
 from leaflets.workspace import open_workspace
 
 EN = "data/hemifacial-spasm/en.md"

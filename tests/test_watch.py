@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from leaflets.build import BuildReport, build
-from leaflets.watch import watch
+from leaflets.engine.build import BuildReport, build
+from leaflets.engine.watch import watch
 from leaflets.workspace import Workspace, open_workspace
 
 TIMEOUT = 30

@@ -134,7 +134,7 @@ class Catalogue:
 
 
 def _load(folder: Path, config: Config) -> Entry:
-    from ..conditions import load_condition
+    from ..content.conditions import load_condition
 
     condition = load_condition(folder, root=config.root, languages=config.languages)
     metadata = condition.metadata

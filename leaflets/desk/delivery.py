@@ -46,7 +46,7 @@ def _compose(
 
     The build runs under the desk's lock, like every other build it starts.
     """
-    from .. import mail
+    from ..delivery import mail
 
     with builder.locked(workspace):
         message: EmailMessage = mail.compose(
@@ -73,7 +73,7 @@ def send(
     variant: str = STANDARD,
 ) -> Sent:
     """Compose the email with the PDFs attached and send it; raise LeafletsError on failure."""
-    from .. import mail
+    from ..delivery import mail
 
     message = _compose(
         workspace,
@@ -115,7 +115,7 @@ def draft(
     variant: str = STANDARD,
 ) -> Path:
     """Compose the email and write it as an .eml draft in *folder*; return its path."""
-    from .. import mail
+    from ..delivery import mail
 
     message = _compose(
         workspace,
@@ -140,7 +140,7 @@ def packet(
     output: Path,
 ) -> Path:
     """Build one packet PDF of *conditions* in *lang* at *output*; return its path."""
-    from .. import packet as packets
+    from ..delivery import packet as packets
 
     with builder.locked(workspace):
         result = packets.build_packet(

@@ -76,7 +76,7 @@ class Builder:
         *slug*, *lang* and *kind* must already have been looked up in the
         workspace: they name a job, and the build makes the path from them.
         """
-        from ..build import build
+        from ..engine.build import build
 
         with self.locked(workspace):
             report = build(

@@ -18,8 +18,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from ..conditions import METADATA_NAME, load_content, load_metadata
 from ..config import validate_language
+from ..content.conditions import load_content, load_metadata
+from ..content.model import METADATA_NAME
 from ..exceptions import ImportSourceError, display_path
 from ..workspace import Workspace
 from .detect import FORMAT_LABELS, FORMATS, detect_format
@@ -40,12 +41,7 @@ from .model import Page
 from .plain_text import parse_text
 from .reading import check_encoding, decode, read_source
 from .report import ImportReport
-from .sections import (
-    SUMMARY_PLACEHOLDER,
-    arrange,
-    find_specialty,
-    guess_language,
-)
+from .sections import SUMMARY_PLACEHOLDER, arrange, find_specialty, guess_language
 from .wordpress import parse_wordpress
 from .writer import KEEP, FileChange, plan, write
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from ..yaml_loader import LineDict, LineList, load_yaml
+from ..content.yaml_loader import LineDict, LineList, load_yaml
 from .sections import Arrangement
 
 #: The version a new draft starts at; "1.0" is for the first reviewed text.

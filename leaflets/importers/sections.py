@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from ..conditions import SECTION_KEYS
+from ..content.model import SECTION_KEYS
 from .model import Block, Page, Removal
 from .to_markdown import escape_inline
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from bs4.element import Comment, NavigableString, Tag
 
-from ..markdown import LINK_SCHEMES
+from ..content.markdown import LINK_SCHEMES
 from .model import Block, Removal, snippet
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")

@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from .exceptions import Problem
+from ..exceptions import Problem
 
 #: The largest data file (condition.yaml, <lang>.md) we read, in bytes. Real
 #: ones are a few KB; the cap keeps a hostile or mistaken file from filling memory.

@@ -24,18 +24,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import CONFIG_NAME, STANDARD, TEMPLATES, VARIANTS, unsafe_name
-from .exceptions import FontError, LeafletsError, Problem, TemplateError, display_path
+from ..config import CONFIG_NAME, STANDARD, TEMPLATES, VARIANTS, unsafe_name
+from ..exceptions import FontError, LeafletsError, Problem, TemplateError, display_path
+from ..output import locked_folder
+from ..workspace import Workspace, content_languages
 from .fingerprint import MISSING, Fingerprinter, JobInputs
 from .manifest import MANIFEST_NAME, Entry, Manifest, job_name
-from .output import locked_folder
-from .workspace import Workspace, content_languages
 
 if TYPE_CHECKING:
     import jinja2
 
-    from .conditions import Condition
-    from .i18n import LoadedCatalog
+    from ..content.model import Condition
+    from ..i18n import LoadedCatalog
     from .workers import Result
 
 logger = logging.getLogger(__name__)
@@ -197,9 +197,9 @@ def load_project(
     content is an error unless *allow_overdue*.
     """
     # Imported here: a build with nothing to do never needs them.
-    from .conditions import load_conditions
-    from .i18n import load_catalog, message_ids
-    from .review import add_review_problems, resolve_today
+    from ..content.conditions import load_conditions
+    from ..content.review import add_review_problems, resolve_today
+    from ..i18n import load_catalog, message_ids
     from .templating import compile_template, make_environment
 
     config = workspace.config
@@ -426,7 +426,7 @@ def render_html(project: Project, job: Job) -> str:
     Raise FontError when the bundled fonts cannot print a character of it:
     every output goes through here, in check and in build, before rendering.
     """
-    from .i18n import language_name, text_direction
+    from ..i18n import language_name, text_direction
     from .templating import OtherLanguage, make_context, overdue_mark, page_mark, render
 
     workspace = project.workspace
@@ -551,7 +551,7 @@ def build(
     script calling build() with more than one job must guard its entry point
     with ``if __name__ == "__main__":``.
     """
-    from .review import resolve_today
+    from ..content.review import resolve_today
 
     started = time.perf_counter()
     today = resolve_today(today)

@@ -28,9 +28,9 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from . import __version__
-from .config import STANDARD, TEMPLATES
-from .workspace import Workspace, content_languages, is_inside
+from .. import __version__
+from ..config import STANDARD, TEMPLATES
+from ..workspace import Workspace, content_languages, is_inside
 
 #: The libraries whose version can change what a PDF looks like.
 RENDERING_PACKAGES = (

@@ -19,13 +19,13 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
-from . import __version__
-from .conditions import SECTION_KEYS, Content, Metadata, Section
-from .config import PAPER_SIZES, Clinic
-from .exceptions import Problem, TemplateError, display_path
-from .i18n import LoadedCatalog, long_date
+from .. import __version__
+from ..config import PAPER_SIZES, Clinic
+from ..content.model import SECTION_KEYS, Content, Metadata, Section
+from ..exceptions import Problem, TemplateError, display_path
+from ..i18n import LoadedCatalog, long_date
+from ..workspace import is_inside
 from .qr import qr_svg
-from .workspace import is_inside
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from .exceptions import RenderError
+from ..exceptions import RenderError
 
 logger = logging.getLogger(__name__)
 

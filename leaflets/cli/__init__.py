@@ -12,10 +12,10 @@ from typing import Any, TypeVar
 
 import click
 
-from . import __version__
-from .config import DEFAULTS, PAPER_SIZES, PDF_VARIANTS, STANDARD, TEMPLATES, VARIANTS
-from .exceptions import LeafletsError, Problem
-from .review import STATUSES
+from .. import __version__
+from ..config import DEFAULTS, PAPER_SIZES, PDF_VARIANTS, STANDARD, TEMPLATES, VARIANTS
+from ..content.review import STATUSES
+from ..exceptions import LeafletsError, Problem
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -58,7 +58,7 @@ def handle_errors(function: F) -> F:
 
 
 def _workspace(path: Path | None, **overrides: Any) -> Any:
-    from .workspace import open_workspace
+    from ..workspace import open_workspace
 
     return open_workspace(path or _group_workspace(), **overrides)
 
@@ -239,7 +239,7 @@ def build(
     build fails only if nothing else was built), unless --allow-drafts,
     which prints "DRAFT — not reviewed" on every page.
     """
-    from .build import build as run_build
+    from ..engine.build import build as run_build
     from .progress import Progress, choose_mode
 
     output = str(Path(output_dir).resolve()) if output_dir else None
@@ -276,7 +276,7 @@ def build(
         if not build_once(workspace).ok:
             sys.exit(1)
         return
-    from .watch import watch as watch_workspace
+    from ..engine.watch import watch as watch_workspace
 
     root = workspace.root
     if mode != "json":
@@ -308,8 +308,8 @@ def check(
     Lists every problem with its file, line and field; exits 1 when any is an
     error (or, with --strict, a warning).
     """
-    from .build import check as run_check
-    from .progress import plural
+    from ..engine.build import check as run_check
+    from ..wording import plural
 
     workspace = _workspace(workspace_path)
     problems = run_check(
@@ -340,7 +340,7 @@ def review(workspace_path: Path | None, as_json: bool) -> None:
     """
     import json
 
-    from .review import review_table
+    from ..content.review import review_table
 
     workspace = _workspace(workspace_path)
     rows, problems = review_table(workspace)
@@ -377,10 +377,10 @@ def list_command(
     Also shows each content file's reading level against the target reading
     age of about 11-13.
     """
-    from .build import load_project, plan
-    from .progress import plural
-    from .readability import measure, plain_text
-    from .translations import DRAFT, STALE
+    from ..content.readability import measure, plain_text
+    from ..content.translations import DRAFT, STALE
+    from ..engine.build import load_project, plan
+    from ..wording import plural
 
     workspace = _workspace(workspace_path)
     project = load_project(
@@ -439,7 +439,7 @@ def init(workspace_path: Path | None, directory: Path | None) -> None:
     DIRECTORY is taken inside the -C folder when both are given; either one
     alone names the new workspace.
     """
-    from .workspace import init_workspace
+    from ..workspace import init_workspace
 
     base = workspace_path or _group_workspace()
     if directory is None:
@@ -476,7 +476,7 @@ def _locales(workspace: Any) -> Path:
 @handle_errors
 def i18n_update(workspace_path: Path | None) -> None:
     """Extract template messages into messages.pot and merge them into every .po."""
-    from .i18n import update_catalogs
+    from ..i18n import update_catalogs
 
     workspace = _workspace(workspace_path)
     for path in update_catalogs(
@@ -491,8 +491,8 @@ def i18n_update(workspace_path: Path | None) -> None:
 @handle_errors
 def i18n_init(workspace_path: Path | None, lang: str) -> None:
     """Create the catalog for a new language LANG (then add it to leaflets.toml)."""
-    from .config import validate_language
-    from .i18n import init_catalog
+    from ..config import validate_language
+    from ..i18n import init_catalog
 
     reason = validate_language(lang)
     if reason:
@@ -509,7 +509,7 @@ def i18n_init(workspace_path: Path | None, lang: str) -> None:
 @handle_errors
 def i18n_compile(workspace_path: Path | None) -> None:
     """Compile every .po catalog into a .mo file beside it."""
-    from .i18n import compile_catalogs
+    from ..i18n import compile_catalogs
 
     workspace = _workspace(workspace_path)
     for path in compile_catalogs(_locales(workspace), root=workspace.root):
@@ -538,8 +538,8 @@ def i18n_mark_translated(
     the rest of the file as it is. `check` and `list` then warn when the
     source changes, naming the sections that changed.
     """
-    from .exceptions import display_path
-    from .translations import mark_translated
+    from ..content.marking import mark_translated
+    from ..exceptions import display_path
 
     workspace = _workspace(workspace_path)
     marked = mark_translated(workspace, condition=condition, lang=lang, source_lang=source_lang)
@@ -555,7 +555,7 @@ def i18n_mark_translated(
 @handle_errors
 def doctor(workspace_path: Path | None) -> None:
     """Check the libraries, fonts and catalogs leaflets needs; exit 1 if any is missing."""
-    from .doctor import run
+    from ..engine.doctor import run
 
     diagnosis = run(workspace_path or _group_workspace())
     click.echo(diagnosis.format())
@@ -608,7 +608,7 @@ def import_command(
     to an existing condition, and reports how headings were mapped to
     sections and what was left out.
     """
-    from .importers import import_page
+    from ..importers import import_page
 
     workspace = _workspace(workspace_path)
     report = import_page(
@@ -695,8 +695,8 @@ def packet(
     section has a bookmark. The packet is a tagged PDF in the patient's
     language, like the leaflets, and the same inputs give the same bytes.
     """
-    from .packet import build_packet
-    from .progress import format_size, plural
+    from ..delivery.packet import build_packet
+    from ..wording import format_size, plural
 
     workspace = _workspace(workspace_path)
     result = build_packet(
@@ -749,7 +749,7 @@ def email(
     password from the environment variable LEAFLETS_SMTP_PASSWORD; --draft
     saves the message for a mail client instead and needs no server.
     """
-    from .mail import deliver, describe
+    from ..delivery.mail import deliver, describe
 
     workspace = _workspace(workspace_path)
     delivery = deliver(
@@ -807,8 +807,8 @@ def serve(workspace_path: Path | None, host: str, port: int) -> None:
     """
     import os
 
-    from .desk import serve as run_desk
-    from .desk.security import PASSWORD_VARIABLE
+    from ..desk import serve as run_desk
+    from ..desk.security import PASSWORD_VARIABLE
 
     workspace = _workspace(workspace_path)
     password = os.environ.get(PASSWORD_VARIABLE) or None

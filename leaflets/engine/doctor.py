@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .exceptions import LeafletsError
-from .workspace import Workspace, builtin_theme_dir
+from ..exceptions import LeafletsError
+from ..workspace import Workspace, builtin_theme_dir
 
 #: What to run when a library WeasyPrint needs is missing.
 INSTALL_LIBRARIES = (
@@ -247,7 +247,7 @@ def fontconfig_match(family: str) -> str:
 
 
 def _check_catalogs(diagnosis: Diagnosis, workspace: Workspace | None, theme: Path) -> None:
-    from .i18n import find_catalog, load_catalog, message_ids
+    from ..i18n import find_catalog, load_catalog, message_ids
 
     section = "Catalogs"
     if workspace is not None:
@@ -299,7 +299,7 @@ def _check_catalogs(diagnosis: Diagnosis, workspace: Workspace | None, theme: Pa
 
 def run(workspace_path: Path | None) -> Diagnosis:
     """Diagnose the workspace at *workspace_path* (or around here), even if there is none."""
-    from .workspace import open_workspace
+    from ..workspace import open_workspace
 
     try:
         workspace = open_workspace(workspace_path)

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .exceptions import LeafletsError
-from .workspace import Workspace
+from ..exceptions import LeafletsError
+from ..workspace import Workspace
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
-from . import __version__
+from .. import __version__
 
 logger = logging.getLogger(__name__)
 
@@ -200,7 +200,7 @@ class Manifest:
                 "generator": f"leaflets {__version__}",
                 "outputs": {file: self.entries[file].as_json() for file in sorted(self.entries)},
             }
-            from .output import atomic_write  # Only now: a no-op build writes nothing.
+            from ..output import atomic_write
 
             text = json.dumps(document, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
             atomic_write(self.path, text.encode("utf-8"))

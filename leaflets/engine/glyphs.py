@@ -18,8 +18,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
-from .exceptions import Problem, display_path
-from .workspace import is_inside
+from ..exceptions import Problem, display_path
+from ..workspace import is_inside
 
 _FONT_FACE = re.compile(r"@font-face\s*\{([^}]*)\}", re.I)
 _SRC_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)\s]*))\s*\)""")

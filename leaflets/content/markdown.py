@@ -10,8 +10,8 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import Markup
 
-from .config import CONTENT_LINK_SCHEMES, unreadable_image, unsafe_url
-from .exceptions import Problem, quote
+from ..config import CONTENT_LINK_SCHEMES, unreadable_image, unsafe_url
+from ..exceptions import Problem, quote
 
 #: Link schemes a printed leaflet may show; links are printed, never fetched.
 LINK_SCHEMES = ("http://", "https://", "mailto:", "tel:")

@@ -32,12 +32,12 @@ from email.utils import formataddr, formatdate, getaddresses, make_msgid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import STANDARD, Clinic, EmailSettings
-from .exceptions import MailError
-from .workspace import Workspace
+from ..config import STANDARD, Clinic, EmailSettings
+from ..exceptions import MailError
+from ..workspace import Workspace
 
 if TYPE_CHECKING:
-    from .build import Project
+    from ..engine.build import Project
 
 logger = logging.getLogger(__name__)
 
@@ -239,8 +239,8 @@ def compose(
 
     from babel.lists import format_list
 
-    from .i18n import text_direction
-    from .templating import compile_template, render
+    from ..engine.templating import compile_template, render
+    from ..i18n import text_direction
 
     env = project.environments[lang]
     context = EmailContext(
@@ -306,8 +306,8 @@ def _build(
     variant: str = STANDARD,
 ) -> None:
     """Build the chosen leaflets that are out of date; raise MailError when any cannot be."""
-    from .build import build
-    from .manifest import job_name
+    from ..engine.build import build
+    from ..engine.manifest import job_name
 
     # Only the chosen print variant, configured in [build] variants or not:
     # standard is what a patient reads on screen or prints at home.
@@ -346,7 +346,7 @@ def _built_attachments(
     variant: str = STANDARD,
 ) -> list[Attachment]:
     """Read the chosen PDFs as the manifest records them, refusing any that changed since."""
-    from .manifest import Manifest, job_name
+    from ..engine.manifest import Manifest, job_name
 
     config = workspace.config
     manifest = Manifest.load(config.output_dir)
@@ -438,7 +438,7 @@ def _unique_names(attachments: list[Attachment]) -> list[Attachment]:
 
 
 def _check_size(attachments: list[Attachment], budget: int) -> None:
-    from .progress import format_size
+    from ..wording import format_size
 
     total = sum(attachment.size for attachment in attachments)
     if total > budget:
@@ -479,7 +479,7 @@ def write_draft(message: EmailMessage, path: Path) -> Path:
 
     Outlook and Thunderbird open such a file as a new message to edit and send.
     """
-    from .output import atomic_write
+    from ..output import atomic_write
 
     if "X-Unsent" in message:
         del message["X-Unsent"]
@@ -493,7 +493,7 @@ def write_draft(message: EmailMessage, path: Path) -> Path:
 
 def describe(message: EmailMessage) -> list[str]:
     """Return lines that tell what *message* is: recipients, subject, attachments with sizes."""
-    from .progress import format_size, plural
+    from ..wording import format_size, plural
 
     lines = [
         f"From:       {message['From'] or '(not set)'}",

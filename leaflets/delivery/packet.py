@@ -17,14 +17,14 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
-from .config import PAPER_SIZES, STANDARD, TEMPLATES, VARIANTS, Clinic
-from .exceptions import LeafletsError, PacketError, display_path
-from .workspace import Workspace
+from .. import __version__
+from ..config import PAPER_SIZES, STANDARD, TEMPLATES, VARIANTS, Clinic
+from ..exceptions import LeafletsError, PacketError, display_path
+from ..workspace import Workspace
 
 if TYPE_CHECKING:
-    from .build import Project
-    from .conditions import Content, Metadata, Section
+    from ..content.model import Content, Metadata, Section
+    from ..engine.build import Project
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ def load_selection(
     templates: Sequence[str],
 ) -> Project:
     """Load and validate what the chosen leaflets need; raise when any cannot be made."""
-    from .build import load_project, plan
+    from ..engine.build import load_project, plan
 
     check_selection(workspace, conditions=conditions, lang=lang, templates=templates)
     project = load_project(
@@ -180,10 +180,10 @@ def render_packet(
     variant: str = STANDARD,
 ) -> RenderedPacket:
     """Render the packet of *conditions* × *templates* in *lang*, in *variant*, into PDF bytes."""
-    from .build import stylesheets
-    from .i18n import text_direction
-    from .rendering import Renderer
-    from .templating import compile_template, render
+    from ..engine.build import stylesheets
+    from ..engine.rendering import Renderer
+    from ..engine.templating import compile_template, render
+    from ..i18n import text_direction
 
     check_variant(variant)
     if project is None:
@@ -260,7 +260,7 @@ def build_packet(
 
     The packet is in the print *variant* ("standard" or "large-print").
     """
-    from .output import atomic_write
+    from ..output import atomic_write
 
     check_variant(variant)
     if output.suffix.lower() != ".pdf":
@@ -283,6 +283,6 @@ def build_packet(
 
 
 def _section_keys(content: Content) -> list[str]:
-    from .conditions import SECTION_KEYS
+    from ..content.model import SECTION_KEYS
 
     return [key for key in SECTION_KEYS if key in content.sections]

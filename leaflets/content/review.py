@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .exceptions import Problem, display_path
+from ..exceptions import Problem, display_path
 
 if TYPE_CHECKING:
-    from .conditions import Condition, Metadata
-    from .workspace import Workspace
+    from ..workspace import Workspace
+    from .model import Condition, Metadata
 
 #: What a condition's review status can be, in the order `leaflets review` explains them.
 STATUSES = ("ok", "due soon", "overdue")
@@ -89,7 +89,7 @@ def add_review_problems(
     allow_overdue: bool = False,
 ) -> None:
     """Record each condition's review problem on it, and mark the overdue ones."""
-    from .conditions import METADATA_NAME
+    from .model import METADATA_NAME
 
     for condition in conditions:
         if condition.metadata is None or condition.metadata.next_review is None:
@@ -140,7 +140,8 @@ def review_table(
     Only ``condition.yaml`` is read; a condition whose metadata is invalid is
     left out of the rows and its problems returned.
     """
-    from .conditions import METADATA_NAME, load_metadata
+    from .conditions import load_metadata
+    from .model import METADATA_NAME
 
     config = workspace.config
     day = resolve_today(today)

@@ -29,7 +29,7 @@ from itertools import pairwise
 
 from markupsafe import Markup
 
-from .conditions import Content
+from .model import Content
 
 _WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 # List items and headings end a sentence even without a full stop.

@@ -9,7 +9,8 @@ from typing import IO, Any
 
 import click
 
-from .build import BuildReport, Outcome
+from ..engine.build import BuildReport, Outcome
+from ..wording import format_size, plural
 
 #: How progress is shown: a bar (a terminal), a line per output (a log), errors only, or JSON.
 MODES = ("bar", "lines", "quiet", "json")
@@ -23,16 +24,6 @@ def choose_mode(*, quiet: bool, as_json: bool, stream: IO[str] | None = None) ->
         return "quiet"
     stream = stream or sys.stdout
     return "bar" if stream.isatty() else "lines"
-
-
-def format_size(size: int) -> str:
-    """Return *size* bytes as a short human-readable text."""
-    return f"{size / 1024:.0f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:.1f} MB"
-
-
-def plural(count: int, noun: str) -> str:
-    """Return "1 page", "2 pages": a count with its (English) noun in the right number."""
-    return f"{count} {noun if count == 1 else noun + 's'}"
 
 
 def summary(report: BuildReport) -> str:

@@ -35,8 +35,8 @@ from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .exceptions import LeafletsError
-from .output import atomic_write
+from ..exceptions import LeafletsError
+from ..output import atomic_write
 
 if TYPE_CHECKING:
     from .rendering import Renderer
@@ -172,7 +172,7 @@ def _context() -> BaseContext:
     # threads (the file watcher's) can deadlock the child.
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["leaflets.rendering", "leaflets.workers"])
+        context.set_forkserver_preload(["leaflets.engine.rendering", "leaflets.engine.workers"])
         return context
     return multiprocessing.get_context("spawn")
 

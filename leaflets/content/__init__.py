@@ -1,0 +1,1 @@
+"""Condition content: data files, Markdown, translations, reading level, review dates."""
