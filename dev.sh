@@ -3,10 +3,11 @@
 #
 #   ./dev.sh demo [leaflets build options]   build the shipped leaflets into build/
 #   ./dev.sh test [pytest options]           run the whole test suite
+#   ./dev.sh docs [serve]                    build the guide in docs/ into site/ (or serve it live)
 #
 # It installs, when missing: the Debian libraries WeasyPrint renders with
 # (with apt-get, when run as root), Chromium for the browser tests, a virtualenv
-# in .venv (or $LEAFLETS_VENV), leaflets with its test tools in that virtualenv,
+# in .venv (or $LEAFLETS_VENV), leaflets with its test and docs tools in that virtualenv,
 # and axe-core (npm) for the accessibility test.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -61,7 +62,8 @@ install_python_packages() {
     local stamp="$VENV/.leaflets-installed"
     if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
         say "Installing leaflets and its dependencies into $VENV"
-        "$VENV/bin/python" -m pip install --quiet -e ".[test]"
+        # The docs tools too: tests/test_docs.py builds the guide.
+        "$VENV/bin/python" -m pip install --quiet -e ".[test,docs]"
         touch "$stamp"
     fi
 }
@@ -102,11 +104,21 @@ case "${1:-}" in
         setup
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
+    docs)
+        shift
+        install_python_packages
+        if [ "${1:-}" = serve ]; then
+            shift
+            exec "$VENV/bin/mkdocs" serve "$@"
+        fi
+        # --strict: a broken link or a page missing from the nav fails the build.
+        exec "$VENV/bin/mkdocs" build --strict --site-dir site "$@"
+        ;;
     setup)
         setup
         ;;
     *)
-        say "usage: ./dev.sh demo|test|setup [options]"
+        say "usage: ./dev.sh demo|test|docs|setup [options]"
         exit 2
         ;;
 esac
