@@ -91,18 +91,14 @@ def email(
     saves the message for a mail client instead and needs no server.
     """
     from ..delivery.mail import deliver, describe
+    from ..delivery.selection import Selection
 
     library = open_library(workspace_path)
+    selection = Selection.of(
+        conditions=conditions, lang=lang, templates=templates or ("leaflet",), variant=variant
+    )
     delivery = deliver(
-        library,
-        conditions=conditions,
-        lang=lang,
-        templates=templates or ("leaflet",),
-        to=recipients,
-        packet=packet,
-        variant=variant,
-        draft=draft,
-        dry_run=dry_run,
+        library, selection, to=recipients, packet=packet, draft=draft, dry_run=dry_run
     )
     if delivery.action == "dry-run":
         click.echo("Would send (nothing was sent):")

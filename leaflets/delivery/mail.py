@@ -40,6 +40,7 @@ __all__ = [
     "PASSWORD_VARIABLE",
     "Delivery",
     "LeafletsMessage",
+    "Selection",
     "SendResult",
     "check_addresses",
     "compose",
@@ -207,14 +208,7 @@ def _packet_attachment(library: Library, project: Project, selection: Selection)
     from .packet import render_packet
 
     lang = selection.lang
-    rendered = render_packet(
-        library,
-        conditions=selection.conditions,
-        lang=lang,
-        templates=selection.templates,
-        project=project,
-        variant=selection.variant,
-    )
+    rendered = render_packet(library, selection, project=project)
     titles = " – ".join(dict.fromkeys(part.title for part in rendered.parts))
     return Attachment(
         filename=_filename(in_variant(project, selection, f"{rendered.title} - {titles}")),
@@ -433,13 +427,10 @@ class Delivery:
 
 def deliver(
     workspace: Library | Workspace,
+    selection: Selection,
     *,
-    conditions: Sequence[str],
-    lang: str,
-    templates: Sequence[str] = ("leaflet",),
     to: Sequence[str] = (),
     packet: bool = False,
-    variant: str = STANDARD,
     draft: Path | None = None,
     dry_run: bool = False,
     password: str | None = None,
@@ -460,12 +451,12 @@ def deliver(
         raise MailError("give the patient's address with --to (or save a draft with --draft)")
     message = compose(
         library,
-        conditions=conditions,
-        lang=lang,
-        templates=templates,
+        conditions=selection.conditions,
+        lang=selection.lang,
+        templates=selection.templates,
         to=to,
         packet=packet,
-        variant=variant,
+        variant=selection.variant,
     )
     if dry_run:
         return Delivery(message, "dry-run")

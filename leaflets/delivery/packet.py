@@ -133,30 +133,24 @@ class PacketContext:
 
 
 def render_packet(
-    workspace: Library | Workspace,
-    *,
-    conditions: Sequence[str],
-    lang: str,
-    templates: Sequence[str] = ("leaflet",),
-    project: Project | None = None,
-    variant: str = STANDARD,
+    workspace: Library | Workspace, selection: Selection, *, project: Project | None = None
 ) -> RenderedPacket:
-    """Render the packet of *conditions* × *templates* in *lang*, in *variant*, into PDF bytes."""
+    """Render the packet of the selection's conditions × templates into PDF bytes."""
     from ..i18n import text_direction
 
-    check_variant(variant)
+    check_variant(selection.variant)
     library = as_library(workspace)
-    selection = Selection.of(conditions=conditions, lang=lang, templates=templates, variant=variant)
+    lang, variant = selection.lang, selection.variant
     if project is None:
         project = load_selection(library, selection)
     config = library.config
     by_slug = {condition.slug: condition for condition in project.conditions}
     parts: list[PartContext] = []
-    for slug in dict.fromkeys(conditions):
+    for slug in selection.conditions:
         condition = by_slug[slug]
         assert condition.metadata is not None
         content = condition.contents[lang]
-        for template in dict.fromkeys(templates):
+        for template in selection.templates:
             parts.append(
                 PartContext(
                     anchor=f"part-{len(parts) + 1}",
@@ -223,9 +217,8 @@ def build_packet(
     check_variant(variant)
     if output.suffix.lower() != ".pdf":
         raise PacketError(f"-o/--output: {str(output)[:80]!r} must be a .pdf file")
-    packet = render_packet(
-        workspace, conditions=conditions, lang=lang, templates=templates, variant=variant
-    )
+    selection = Selection.of(conditions=conditions, lang=lang, templates=templates, variant=variant)
+    packet = render_packet(workspace, selection)
     try:
         atomic_write(output, packet.pdf)
     except OSError as error:

@@ -140,10 +140,7 @@ def _transmit(
             "(check [email] host and port); nothing was sent"
         ) from None
     except TimeoutError:
-        raise MailError(
-            f"the mail server {where} did not answer within {settings.timeout:g} s "
-            f"(while trying to {stage}); nothing was sent"
-        ) from None
+        raise _timed_out(settings, stage) from None
     except ssl.SSLCertVerificationError as error:
         raise MailError(
             f"the TLS certificate of the mail server {where} cannot be trusted "
@@ -161,25 +158,22 @@ def _transmit(
     except smtplib.SMTPAuthenticationError as error:
         raise MailError(
             f"the mail server {where} rejected the login of {settings.username!r}: "
-            f"{error.smtp_code} {_text(error.smtp_error)} (check [email] username and "
+            f"{_reply(error)} (check [email] username and "
             f"{PASSWORD_VARIABLE}); nothing was sent"
         ) from None
     except smtplib.SMTPSenderRefused as error:
         raise MailError(
             f"the mail server {where} refused the sender {error.sender!r}: "
-            f"{error.smtp_code} {_text(error.smtp_error)}; nothing was sent"
+            f"{_reply(error)}; nothing was sent"
         ) from None
     except smtplib.SMTPResponseException as error:
         raise MailError(
             f"the mail server {where} refused the message ({stage}): "
-            f"{error.smtp_code} {_text(error.smtp_error)}; nothing was sent"
+            f"{_reply(error)}; nothing was sent"
         ) from None
     except smtplib.SMTPServerDisconnected as error:
         if isinstance(error.__context__, TimeoutError):  # smtplib wraps a read timeout.
-            raise MailError(
-                f"the mail server {where} did not answer within {settings.timeout:g} s "
-                f"(while trying to {stage}); nothing was sent"
-            ) from None
+            raise _timed_out(settings, stage) from None
         raise MailError(
             f"the mail server {where} closed the connection (while trying to {stage}); "
             "nothing was sent"
@@ -191,6 +185,19 @@ def _transmit(
         raise MailError(
             f"cannot connect to the mail server {where}: {reason}; nothing was sent"
         ) from None
+
+
+def _timed_out(settings: EmailSettings, stage: str) -> MailError:
+    """Return the error of a server that did not answer in time, while at *stage*."""
+    return MailError(
+        f"the mail server {settings.host}:{settings.port} did not answer within "
+        f"{settings.timeout:g} s (while trying to {stage}); nothing was sent"
+    )
+
+
+def _reply(error: smtplib.SMTPResponseException) -> str:
+    """Return the server's reply in an error, as "535 Authentication failed"."""
+    return f"{error.smtp_code} {_text(error.smtp_error)}"
 
 
 def _text(reply: bytes | str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -114,9 +115,8 @@ def condition(request: Request) -> Response:
     return _condition_page(request, entry, lang, kind)
 
 
-def pdf(request: Request) -> Response:
-    """Send one leaflet, built if out of date: inline for the viewer, or as a download."""
-    desk = desk_of(request)
+def _current_pdf(request: Request) -> tuple[Entry, str, Kind, Path]:
+    """Look up the leaflet a /pdf or /thumbs address names; return it and its current PDF."""
     library = library_of(request)
     entry = entry_of(request, library, request.path_params["slug"])
     lang = lang_of(entry, request.path_params["lang"])
@@ -125,7 +125,13 @@ def pdf(request: Request) -> Response:
         path = library.current_pdf(entry.slug, lang, kind.template, kind.variant)
     except LeafletsError as error:
         raise HTTPException(500, str(error)) from None
-    label = desk.pages.kind_label(ui_lang(request), kind)
+    return entry, lang, kind, path
+
+
+def pdf(request: Request) -> Response:
+    """Send one leaflet, built if out of date: inline for the viewer, or as a download."""
+    entry, lang, kind, path = _current_pdf(request)
+    label = desk_of(request).pages.kind_label(ui_lang(request), kind)
     filename = file_name(entry.title(lang), label, lang, suffix=".pdf")
     return pdf_response(
         path.read_bytes(), filename, download=request.query_params.get("download") == "1"
@@ -134,16 +140,8 @@ def pdf(request: Request) -> Response:
 
 def thumbnail(request: Request) -> Response:
     """Send one page of a leaflet as a PNG image."""
-    desk = desk_of(request)
-    library = library_of(request)
-    entry = entry_of(request, library, request.path_params["slug"])
-    lang = lang_of(entry, request.path_params["lang"])
-    kind = kind_of(library, request.path_params["kind"])
-    try:
-        path = library.current_pdf(entry.slug, lang, kind.template, kind.variant)
-    except LeafletsError as error:
-        raise HTTPException(500, str(error)) from None
-    png = desk.thumbnails.png(path, request.path_params["page"] - 1)
+    path = _current_pdf(request)[3]
+    png = desk_of(request).thumbnails.png(path, request.path_params["page"] - 1)
     if png is None:
         raise HTTPException(404)
     return Response(png, media_type="image/png", headers={"Cache-Control": "no-cache"})
