@@ -114,9 +114,7 @@ ONE_WAY_IN_EXCEPTIONS = {"leaflets.cli.setup": {"leaflets.engine.doctor"}}
 def test_desk_delivery_and_cli_reach_the_engine_only_through_the_library(module: str) -> None:
     allowed = ONE_WAY_IN | ONE_WAY_IN_EXCEPTIONS.get(module, set())
     reached = sorted(
-        target
-        for target in GRAPH[module]
-        if stage_of(target) == "engine" and target not in allowed
+        target for target in GRAPH[module] if stage_of(target) == "engine" and target not in allowed
     )
     assert reached == [], f"{module} must use leaflets.engine.library, not {reached}"
 

@@ -87,7 +87,9 @@ def test_status_tells_what_is_out_of_date_and_why(root: Path) -> None:
         "hemifacial-spasm.it.leaflet": (False, "an input changed"),
         "hemifacial-spasm.it.handout": (False, "an input changed"),
     }
-    (missing,) = library.status(conditions=["no-such-thing"], languages=["en"], templates=["leaflet"])
+    (missing,) = library.status(
+        conditions=["no-such-thing"], languages=["en"], templates=["leaflet"]
+    )
     assert (missing.current, missing.reason) == (False, "no such condition")
 
 
