@@ -3,8 +3,10 @@
 The public API, imported lazily so that ``import leaflets`` (and so the
 command line's start-up) stays cheap::
 
-    from leaflets import open_workspace, build
-    report = build(open_workspace(Path("clinic")), languages=["it"])
+    from leaflets import Library
+    library = Library.open(Path("clinic"))
+    report = library.build(languages=["it"])
+    pdf = library.current_pdf("hemifacial-spasm", "it", "leaflet")
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ _EXPORTS = {
     "Workspace": "workspace",
     "load_config": "config",
     "Config": "config",
+    "Library": "engine.library",
     "build": "engine.build",
     "check": "engine.build",
     "BuildReport": "engine.build",
@@ -28,9 +31,9 @@ _EXPORTS = {
     "review_table": "content.review",
     "mark_translated": "content.marking",
     "compose": "delivery.mail",
-    "send": "delivery.mail",
+    "send": "delivery.smtp",
     "write_draft": "delivery.mail",
-    "SendResult": "delivery.mail",
+    "SendResult": "delivery.smtp",
     "build_packet": "delivery.packet",
     "PacketResult": "delivery.packet",
     "LeafletsError": "exceptions",

@@ -13,6 +13,9 @@ from pypdf import PdfReader
 from leaflets.cli import cli
 from leaflets.workspace import Workspace, open_workspace
 
+#: The SMTP server and running-desk fixtures.
+pytest_plugins = ["fixtures_servers"]
+
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO.parent / "shared" / "seeds"
 

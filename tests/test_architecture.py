@@ -99,3 +99,38 @@ def test_no_import_circles() -> None:
         if name not in state:
             visit(name)
     assert circles == []
+
+
+#: What the stages above the engine may import from it: only the Library, the
+#: one way in to an open workspace (it takes the build lock, in one place).
+#: `leaflets doctor` checks the set-up before any workspace can be opened.
+ONE_WAY_IN = {"leaflets.engine.library"}
+ONE_WAY_IN_EXCEPTIONS = {"leaflets.cli.setup": {"leaflets.engine.doctor"}}
+
+
+@pytest.mark.parametrize(
+    "module", sorted(name for name in GRAPH if stage_of(name) in ("cli", "desk", "delivery"))
+)
+def test_desk_delivery_and_cli_reach_the_engine_only_through_the_library(module: str) -> None:
+    allowed = ONE_WAY_IN | ONE_WAY_IN_EXCEPTIONS.get(module, set())
+    reached = sorted(
+        target for target in GRAPH[module] if stage_of(target) == "engine" and target not in allowed
+    )
+    assert reached == [], f"{module} must use leaflets.engine.library, not {reached}"
+
+
+def imported_names(path: Path) -> set[str]:
+    """Return the names *path* imports from leaflets.output (the lock lives there)."""
+    return {
+        alias.name
+        for node in ast.walk(ast.parse(path.read_text("utf-8")))
+        if isinstance(node, ast.ImportFrom) and (node.module or "").endswith("output")
+        for alias in node.names
+    }
+
+
+@pytest.mark.parametrize(
+    "module", sorted(name for name in GRAPH if stage_of(name) in ("cli", "desk", "delivery"))
+)
+def test_only_the_library_takes_the_build_lock(module: str) -> None:
+    assert "locked_folder" not in imported_names(MODULES[module])

@@ -10,11 +10,13 @@ import os
 import re
 import shutil
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from conftest import copy_demo, pdf_pages, run_cli
-from desk_support import add_condition, free_port, live_desk
+from desk_support import add_condition, csrf_of
+from fixtures_servers import free_port
 from pypdf import PdfReader
 from starlette.testclient import TestClient
 
@@ -51,12 +53,6 @@ def root(built_root: Path, tmp_path: Path) -> Path:
 @pytest.fixture
 def client(root: Path) -> TestClient:
     return TestClient(create_app(root))
-
-
-def csrf_of(client: TestClient, path: str = "/") -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', client.get(path).text)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
 
 
 def found(client: TestClient, query: str, **params: str) -> list[str]:
@@ -315,7 +311,7 @@ def test_a_broken_condition_shows_why(client: TestClient, root: Path) -> None:
 
 
 def test_concurrent_requests_build_one_at_a_time(
-    root: Path, monkeypatch: pytest.MonkeyPatch
+    root: Path, monkeypatch: pytest.MonkeyPatch, start_desk: Callable[..., str]
 ) -> None:
     import leaflets.engine.build
 
@@ -349,20 +345,20 @@ def test_concurrent_requests_build_one_at_a_time(
 
     results: dict[int, tuple[int, bytes]] = {}
     barrier = threading.Barrier(len(wanted))
-    with live_desk(create_app(root)) as base:
+    base = start_desk(root)
 
-        def fetch(index: int, path: str) -> None:
-            barrier.wait()
-            with urllib.request.urlopen(base + path, timeout=120) as response:
-                results[index] = (response.status, response.read())
+    def fetch(index: int, path: str) -> None:
+        barrier.wait()
+        with urllib.request.urlopen(base + path, timeout=120) as response:
+            results[index] = (response.status, response.read())
 
-        threads = [
-            threading.Thread(target=fetch, args=(index, path)) for index, path in enumerate(wanted)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(180)
+    threads = [
+        threading.Thread(target=fetch, args=(index, path)) for index, path in enumerate(wanted)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(180)
     assert sorted(results) == list(range(len(wanted)))
     assert all(status == 200 for status, _ in results.values())
     assert most == 1, "two builds ran at once"

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import REPO, copy_demo, pdf_pages
-from desk_support import Mailbox, add_condition, email_settings, live_desk, missing, smtp_server
+from desk_support import add_condition
+from fixtures_servers import MailServer, missing, running_desk, running_smtp
 from pypdf import PdfReader
 
 from leaflets.desk.app import create_app
@@ -68,13 +69,14 @@ def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]
 
 
 @pytest.fixture(scope="module")
-def mailbox() -> Iterator[tuple[int, Mailbox]]:
-    with smtp_server(refuse={"nobody@example.org"}) as server:
+def mail_server() -> Iterator[MailServer]:
+    """One SMTP server for the module's desk (it refuses nobody@...)."""
+    with running_smtp() as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def desk(tmp_path_factory: pytest.TempPathFactory, mailbox: tuple[int, Mailbox]) -> Iterator[str]:
+def desk(tmp_path_factory: pytest.TempPathFactory, mail_server: MailServer) -> Iterator[str]:
     """Serve a demo workspace with a second condition, sending mail to the test's server."""
     root = copy_demo(tmp_path_factory.mktemp("desk"))
     add_condition(
@@ -84,10 +86,10 @@ def desk(tmp_path_factory: pytest.TempPathFactory, mailbox: tuple[int, Mailbox])
         icd10="G50.0",
     )
     config = root / "leaflets.toml"
-    config.write_text(config.read_text(encoding="utf-8") + email_settings(mailbox[0]), "utf-8")
+    config.write_text(config.read_text(encoding="utf-8") + mail_server.settings(), "utf-8")
     # Build once now, so that the first page shown does not wait for WeasyPrint to start.
     assert build(open_workspace(root), jobs=1).ok
-    with live_desk(create_app(root)) as base:
+    with running_desk(create_app(root)) as base:
         yield base
 
 
@@ -151,16 +153,17 @@ def test_choose_the_kind(page: Page, desk: str) -> None:
 
 
 def test_email_form_sends_through_a_real_smtp_server(
-    page: Page, desk: str, mailbox: tuple[int, Mailbox]
+    page: Page, desk: str, mail_server: MailServer
 ) -> None:
-    _, box = mailbox
-    box.messages.clear()
+    box = mail_server.mailbox
+    box.received.clear()
     page.goto(f"{desk}/conditions/{SLUG}?lang=it&kind=handout")
     page.get_by_label("Patient's email address").fill("patient@example.org")
     page.get_by_role("button", name="Send by email").click()
     expect(page.locator("#notice")).to_have_text("Sent to patient@example.org.")
-    ((recipients, message),) = box.messages
-    assert recipients == ("patient@example.org",)
+    (received,) = box.received
+    recipients, message = received.rcpt_tos, received.message
+    assert recipients == ["patient@example.org"]
     assert message["To"] == "patient@example.org"
     (attachment,) = list(message.iter_attachments())
     assert attachment.get_content_type() == "application/pdf"
@@ -168,10 +171,10 @@ def test_email_form_sends_through_a_real_smtp_server(
 
 
 def test_email_refused_shows_the_servers_reason(
-    page: Page, desk: str, mailbox: tuple[int, Mailbox]
+    page: Page, desk: str, mail_server: MailServer
 ) -> None:
-    _, box = mailbox
-    box.messages.clear()
+    box = mail_server.mailbox
+    box.received.clear()
     page.goto(f"{desk}/conditions/{SLUG}?lang=en&kind=leaflet")
     page.get_by_label("Patient's email address").fill("nobody@example.org")
     page.get_by_role("button", name="Send by email").click()
@@ -179,7 +182,7 @@ def test_email_refused_shows_the_servers_reason(
     expect(notice).to_contain_text("Not sent:")
     expect(notice).to_contain_text("nobody@example.org")
     expect(notice).to_contain_text("550 5.1.1 No such user here")
-    assert box.messages == []
+    assert box.received == []
 
 
 def test_email_draft_downloads_an_eml(page: Page, desk: str, tmp_path: Path) -> None:
@@ -231,9 +234,9 @@ def test_packet_from_the_basket(page: Page, desk: str, tmp_path: Path) -> None:
     expect(page.get_by_text("The packet is empty.")).to_be_visible()
 
 
-def test_packet_by_email(page: Page, desk: str, mailbox: tuple[int, Mailbox]) -> None:
-    _, box = mailbox
-    box.messages.clear()
+def test_packet_by_email(page: Page, desk: str, mail_server: MailServer) -> None:
+    box = mail_server.mailbox
+    box.received.clear()
     add_to_packet(page, desk, SLUG)
     add_to_packet(page, desk, OTHER)
     page.goto(desk + "/basket")
@@ -241,8 +244,9 @@ def test_packet_by_email(page: Page, desk: str, mailbox: tuple[int, Mailbox]) ->
     page.get_by_label("Patient's email address").fill("family@example.org")
     page.get_by_role("button", name="Send packet by email").click()
     expect(page.locator("#notice")).to_have_text("Sent to family@example.org.")
-    ((recipients, message),) = box.messages
-    assert recipients == ("family@example.org",)
+    (received,) = box.received
+    recipients, message = received.rcpt_tos, received.message
+    assert recipients == ["family@example.org"]
     (attachment,) = list(message.iter_attachments())
     assert attachment.get_content_type() == "application/pdf"
 
@@ -388,15 +392,16 @@ def test_accessibility_with_axe_core(page: Page, desk: str) -> None:
 
 
 @pytest.mark.browser_context_args(bypass_csp=True)
-def test_sign_in_page_is_accessible(page: Page, tmp_path: Path) -> None:
-    root = copy_demo(tmp_path / "ws")
-    with live_desk(create_app(root, password="s3cret")) as base:
-        response = page.goto(base + "/")
-        assert response is not None and response.status == 401
-        assert axe_serious(page) == []
-        page.get_by_label("Access password").fill("s3cret")
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.locator("h1")).to_have_text("Find a leaflet")
+def test_sign_in_page_is_accessible(
+    page: Page, tmp_path: Path, start_desk: Callable[..., str]
+) -> None:
+    base = start_desk(copy_demo(tmp_path / "ws"), password="s3cret")
+    response = page.goto(base + "/")
+    assert response is not None and response.status == 401
+    assert axe_serious(page) == []
+    page.get_by_label("Access password").fill("s3cret")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("h1")).to_have_text("Find a leaflet")
 
 
 def test_readme_screenshot(page: Page, desk: str, tmp_path: Path) -> None:

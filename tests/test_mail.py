@@ -11,13 +11,13 @@ import shutil
 import socket
 import ssl
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import replace
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import pytest
 from conftest import pdf_pages, run_cli
+from fixtures_servers import SMTP_PASSWORD, Mailbox, MailServer, free_port, running_smtp
 from pypdf import PdfReader
 
 from leaflets.delivery.mail import check_addresses, compose, send, write_draft
@@ -25,9 +25,8 @@ from leaflets.exceptions import MailError
 from leaflets.workspace import open_workspace
 
 try:
+    import aiosmtpd  # noqa: F401 - the fixtures' server
     import trustme
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.smtp import AuthResult, LoginPassword
 except ImportError:
     # CI must run these tests: there, a missing server is a failure, not a skip.
     if os.environ.get("CI") == "true":
@@ -36,70 +35,7 @@ except ImportError:
 
 LEAFLET = "hemifacial-spasm.it.leaflet.pdf"
 HANDOUT = "hemifacial-spasm.it.handout.pdf"
-PASSWORD = "correct horse battery staple"
-
-
-@dataclass
-class Received:
-    """One message the test server accepted."""
-
-    mail_from: str
-    rcpt_tos: list[str]
-    data: bytes
-
-    @property
-    def message(self) -> EmailMessage:
-        parsed = email.message_from_bytes(self.data, policy=email.policy.default)
-        assert isinstance(parsed, EmailMessage)
-        return parsed
-
-
-@dataclass
-class Recorder:
-    """An aiosmtpd handler that keeps what it receives and refuses nobody@… with 550."""
-
-    received: list[Received] = field(default_factory=list)
-    logins: list[str] = field(default_factory=list)
-
-    async def handle_RCPT(  # aiosmtpd calls hooks by these names.
-        self, server: Any, session: Any, envelope: Any, address: str, options: Any
-    ) -> str:
-        if address.startswith("nobody@"):
-            return "550 5.1.1 No such user here"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.received.append(
-            Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
-        )
-        return "250 Message accepted for delivery"
-
-    def authenticate(
-        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
-    ) -> AuthResult:
-        ok = (
-            isinstance(auth_data, LoginPassword)
-            and auth_data.login == b"leaflets@example.org"
-            and auth_data.password == PASSWORD.encode()
-        )
-        if ok:
-            self.logins.append(auth_data.login.decode())
-        return AuthResult(success=ok, handled=False)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@dataclass
-class Server:
-    port: int
-    recorder: Recorder
-    ca_file: Path | None = None
+PASSWORD = SMTP_PASSWORD
 
 
 @pytest.fixture(scope="module")
@@ -107,37 +43,22 @@ def ca() -> trustme.CA:
     return trustme.CA()
 
 
-def start(recorder: Recorder, **options: Any) -> Controller:
-    controller = Controller(recorder, hostname="127.0.0.1", port=free_port(), **options)
-    controller.start()
-    return controller
-
-
 @pytest.fixture
-def plain_server() -> Iterator[Server]:
-    recorder = Recorder()
-    controller = start(recorder)
-    yield Server(controller.port, recorder)
-    controller.stop()
-
-
-@pytest.fixture
-def tls_server(ca: trustme.CA, tmp_path: Path) -> Iterator[Server]:
+def tls_server(ca: trustme.CA, tmp_path: Path) -> Iterator[MailServer]:
     """A server that requires STARTTLS and AUTH, with a certificate from a CA made here."""
-    recorder = Recorder()
+    mailbox = Mailbox()
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
     ca_file = tmp_path / "ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
-    controller = start(
-        recorder,
+    with running_smtp(
+        mailbox,
         tls_context=context,
         require_starttls=True,
-        authenticator=recorder.authenticate,
+        authenticator=mailbox.authenticate,
         auth_require_tls=True,
-    )
-    yield Server(controller.port, recorder, ca_file)
-    controller.stop()
+    ) as server:
+        yield replace(server, ca_file=ca_file)
 
 
 def email_config(port: int, extra: str = "", security: str = "none") -> str:
@@ -162,9 +83,9 @@ def make_built(make_workspace: Callable[..., Path], built_demo: Path) -> Callabl
     return factory
 
 
-def only_message(server: Server) -> EmailMessage:
-    assert len(server.recorder.received) == 1
-    return server.recorder.received[0].message
+def only_message(server: MailServer) -> EmailMessage:
+    assert len(server.mailbox.received) == 1
+    return server.mailbox.received[0].message
 
 
 def body(message: EmailMessage, kind: str) -> str:
@@ -183,9 +104,9 @@ def attachments(message: EmailMessage) -> dict[str, bytes]:
 
 
 def test_send_in_italian_over_plain_smtp(
-    make_workspace: Callable[..., Path], plain_server: Server
+    make_workspace: Callable[..., Path], smtp_server: MailServer
 ) -> None:
-    root = make_workspace(config=email_config(plain_server.port))
+    root = make_workspace(config=email_config(smtp_server.port))
     result = run_cli(
         "email", "-C", root, "-c", "hemifacial-spasm", "-l", "it", "-t", "leaflet",
         "-t", "handout", "--to", "Mario Rossi <mario.rossi@example.org>",
@@ -193,10 +114,10 @@ def test_send_in_italian_over_plain_smtp(
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[-1] == "sent to mario.rossi@example.org"
 
-    received = plain_server.recorder.received[0]
+    received = smtp_server.mailbox.received[0]
     assert received.mail_from == "neurology@example.org"
     assert received.rcpt_tos == ["mario.rossi@example.org"]
-    message = only_message(plain_server)
+    message = only_message(smtp_server)
     assert message["From"] == "Demo Neurology Clinic <neurology@example.org>"
     assert message["Reply-To"] == "Demo Neurology Clinic <neurology@example.org>"
     assert message["To"] == "Mario Rossi <mario.rossi@example.org>"
@@ -229,7 +150,7 @@ def test_send_in_italian_over_plain_smtp(
 
 
 def test_starttls_and_auth_with_a_verified_certificate_and_the_send_log(
-    make_built: Callable[..., Path], tls_server: Server, monkeypatch: pytest.MonkeyPatch
+    make_built: Callable[..., Path], tls_server: MailServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert tls_server.ca_file is not None
     monkeypatch.setenv("SSL_CERT_FILE", str(tls_server.ca_file))
@@ -240,7 +161,7 @@ def test_starttls_and_auth_with_a_verified_certificate_and_the_send_log(
         "email", "-C", root, "-c", "hemifacial-spasm", "-l", "it", "--to", "mario@example.org"
     )
     assert result.exit_code == 0, result.output
-    assert tls_server.recorder.logins == ["leaflets@example.org"]
+    assert tls_server.mailbox.logins == ["leaflets@example.org"]
     message = only_message(tls_server)
     pdf = (root / "build" / LEAFLET).read_bytes()
     assert attachments(message) == {"Emispasmo facciale.pdf": pdf}
@@ -270,10 +191,10 @@ def test_starttls_and_auth_with_a_verified_certificate_and_the_send_log(
 
 
 def test_the_send_log_names_recipients_only_when_asked(
-    make_built: Callable[..., Path], plain_server: Server
+    make_built: Callable[..., Path], smtp_server: MailServer
 ) -> None:
     extra = 'log = "logs/sent.jsonl"\nlog_recipients = true\n'
-    root = make_built(config=email_config(plain_server.port, extra))
+    root = make_built(config=email_config(smtp_server.port, extra))
     workspace = open_workspace(root)
     message = compose(workspace, conditions=["hemifacial-spasm"], lang="en", to=["a@example.org"])
     result = send(workspace, message)
@@ -285,7 +206,7 @@ def test_the_send_log_names_recipients_only_when_asked(
 
 
 def test_an_untrusted_certificate_stops_before_anything_is_sent(
-    make_built: Callable[..., Path], tls_server: Server, monkeypatch: pytest.MonkeyPatch
+    make_built: Callable[..., Path], tls_server: MailServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LEAFLETS_SMTP_PASSWORD", PASSWORD)
     # The test CA is not trusted: certificates are verified by default.
@@ -300,8 +221,8 @@ def test_an_untrusted_certificate_stops_before_anything_is_sent(
         f"Error: the TLS certificate of the mail server 127.0.0.1:{tls_server.port} cannot be "
         "trusted (unable to get local issuer certificate); nothing was sent\n"
     )
-    assert tls_server.recorder.received == []
-    assert tls_server.recorder.logins == []
+    assert tls_server.mailbox.received == []
+    assert tls_server.mailbox.logins == []
 
 
 def test_connection_refused(make_built: Callable[..., Path]) -> None:
@@ -334,7 +255,7 @@ def test_a_server_that_never_answers_times_out(make_built: Callable[..., Path]) 
 
 
 def test_a_wrong_password_is_rejected(
-    make_built: Callable[..., Path], tls_server: Server, monkeypatch: pytest.MonkeyPatch
+    make_built: Callable[..., Path], tls_server: MailServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert tls_server.ca_file is not None
     monkeypatch.setenv("SSL_CERT_FILE", str(tls_server.ca_file))
@@ -350,7 +271,7 @@ def test_a_wrong_password_is_rejected(
         "'leaflets@example.org': 535 5.7.8 Authentication credentials invalid "
         "(check [email] username and LEAFLETS_SMTP_PASSWORD); nothing was sent\n"
     )
-    assert tls_server.recorder.received == []
+    assert tls_server.mailbox.received == []
 
 
 def test_a_missing_password_is_reported_before_connecting(
@@ -370,9 +291,9 @@ def test_a_missing_password_is_reported_before_connecting(
 
 
 def test_a_recipient_refused_with_550(
-    make_built: Callable[..., Path], plain_server: Server
+    make_built: Callable[..., Path], smtp_server: MailServer
 ) -> None:
-    root = make_built(config=email_config(plain_server.port))
+    root = make_built(config=email_config(smtp_server.port))
     result = run_cli(
         "email", "-C", root, "-c", "hemifacial-spasm", "-l", "it",
         "--to", "mario@example.org", "--to", "nobody@example.org",
@@ -383,26 +304,26 @@ def test_a_recipient_refused_with_550(
         "Error: sent to mario@example.org, but the mail server refused: "
         "nobody@example.org (550 5.1.1 No such user here)\n"
     )
-    assert [r.rcpt_tos for r in plain_server.recorder.received] == [["mario@example.org"]]
+    assert [r.rcpt_tos for r in smtp_server.mailbox.received] == [["mario@example.org"]]
 
 
-def test_every_recipient_refused(make_built: Callable[..., Path], plain_server: Server) -> None:
-    root = make_built(config=email_config(plain_server.port))
+def test_every_recipient_refused(make_built: Callable[..., Path], smtp_server: MailServer) -> None:
+    root = make_built(config=email_config(smtp_server.port))
     result = run_cli(
         "email", "-C", root, "-c", "hemifacial-spasm", "-l", "it", "--to", "nobody@example.org"
     )
     assert result.exit_code == 1
     assert result.stderr == (
-        f"Error: the mail server 127.0.0.1:{plain_server.port} refused every recipient; "
+        f"Error: the mail server 127.0.0.1:{smtp_server.port} refused every recipient; "
         "nothing was sent: nobody@example.org (550 5.1.1 No such user here)\n"
     )
-    assert plain_server.recorder.received == []
+    assert smtp_server.mailbox.received == []
 
 
 def test_over_the_size_budget_nothing_is_sent(
-    make_built: Callable[..., Path], plain_server: Server
+    make_built: Callable[..., Path], smtp_server: MailServer
 ) -> None:
-    root = make_built(config=email_config(plain_server.port, 'max_attachments_size = "20 KB"\n'))
+    root = make_built(config=email_config(smtp_server.port, 'max_attachments_size = "20 KB"\n'))
     result = run_cli(
         "email", "-C", root, "-c", "hemifacial-spasm", "-l", "it", "-t", "leaflet",
         "-t", "handout", "--to", "m@example.org",
@@ -416,16 +337,16 @@ def test_over_the_size_budget_nothing_is_sent(
         f"Emispasmo facciale - Scheda dell’ambulatorio.pdf {handout / 1024:.0f} KB; "
         "nothing was sent\n"
     )
-    assert plain_server.recorder.received == []
+    assert smtp_server.mailbox.received == []
 
 
 @pytest.mark.parametrize(
     "address", ["mario@@example.org", "mario", "mario@example", "a@b.c, d@e.f"]
 )
 def test_a_bad_address_stops_everything(
-    make_workspace: Callable[..., Path], plain_server: Server, address: str
+    make_workspace: Callable[..., Path], smtp_server: MailServer, address: str
 ) -> None:
-    root = make_workspace(config=email_config(plain_server.port))
+    root = make_workspace(config=email_config(smtp_server.port))
     result = run_cli(
         "email", "-C", root, "-c", "hemifacial-spasm", "-l", "it",
         "--to", "mario@example.org", "--to", address,
@@ -436,7 +357,7 @@ def test_a_bad_address_stops_everything(
         "nothing was sent\n"
     )
     assert not (root / "build").exists()  # Checked before anything was built.
-    assert plain_server.recorder.received == []
+    assert smtp_server.mailbox.received == []
 
 
 def test_a_draft_opens_as_unsent_and_keeps_the_pdfs(
@@ -502,9 +423,9 @@ def test_non_ascii_file_names_use_rfc_2231(
 
 
 def test_dry_run_shows_the_message_and_sends_nothing(
-    make_built: Callable[..., Path], plain_server: Server
+    make_built: Callable[..., Path], smtp_server: MailServer
 ) -> None:
-    root = make_built(config=email_config(plain_server.port))
+    root = make_built(config=email_config(smtp_server.port))
     result = run_cli(
         "email", "-C", root, "-c", "hemifacial-spasm", "-l", "en", "--to", "a@example.org",
         "--dry-run",
@@ -520,17 +441,17 @@ def test_dry_run_shows_the_message_and_sends_nothing(
         f"Attachment: Hemifacial spasm.pdf ({pages} pages, {size / 1024:.0f} KB)",
         f"Total:      {size / 1024:.0f} KB",
     ]
-    assert plain_server.recorder.received == []
+    assert smtp_server.mailbox.received == []
 
 
-def test_packet_attachment(make_built: Callable[..., Path], plain_server: Server) -> None:
-    root = make_built(config=email_config(plain_server.port))
+def test_packet_attachment(make_built: Callable[..., Path], smtp_server: MailServer) -> None:
+    root = make_built(config=email_config(smtp_server.port))
     result = run_cli(
         "email", "-C", root, "-c", "hemifacial-spasm", "-l", "it", "-t", "leaflet",
         "-t", "handout", "--packet", "--to", "m@example.org",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    message = only_message(plain_server)
+    message = only_message(smtp_server)
     (name,) = attachments(message)
     assert name == "Informazioni per te - Emispasmo facciale.pdf"
     text = body(message, "plain")
@@ -652,21 +573,17 @@ def test_implicit_tls(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    recorder = Recorder()
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(context)
     ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "ca.pem"))
-    controller = start(recorder, ssl_context=context)
-    try:
-        root = make_built(config=email_config(controller.port, security="ssl"))
+    with running_smtp(ssl_context=context) as server:
+        root = make_built(config=email_config(server.port, security="ssl"))
         result = run_cli(
             "email", "-C", root, "-c", "hemifacial-spasm", "-l", "en", "--to", "a@example.org"
         )
-    finally:
-        controller.stop()
     assert result.exit_code == 0, result.output
-    (received,) = recorder.received
+    (received,) = server.mailbox.received
     assert received.rcpt_tos == ["a@example.org"]
     assert attachments(received.message) == {
         "Hemifacial spasm.pdf": (root / "build/hemifacial-spasm.en.leaflet.pdf").read_bytes()
@@ -681,9 +598,9 @@ def test_email_and_packet_have_help() -> None:
 
 
 def test_an_unknown_condition_or_missing_language_sends_nothing(
-    make_built: Callable[..., Path], plain_server: Server
+    make_built: Callable[..., Path], smtp_server: MailServer
 ) -> None:
-    root = make_built(config=email_config(plain_server.port))
+    root = make_built(config=email_config(smtp_server.port))
     result = run_cli("email", "-C", root, "-c", "nothing-here", "-l", "it", "--to", "a@example.org")
     assert result.exit_code == 1
     assert result.stderr == "Error: data/nothing-here: no such condition; nothing was sent\n"
@@ -696,7 +613,7 @@ def test_an_unknown_condition_or_missing_language_sends_nothing(
         "Error: hemifacial-spasm.it.leaflet: no content in 'it' "
         "(data/hemifacial-spasm/it.md); nothing was sent\n"
     )
-    assert plain_server.recorder.received == []
+    assert smtp_server.mailbox.received == []
 
 
 def test_addresses_are_normalized() -> None:
@@ -754,3 +671,50 @@ def test_an_unknown_variant_is_one_line(
         "Error: unknown variant 'huge' (expected one of: standard, large-print)\n"
     )
     assert not output.exists()
+
+
+# The desk once had its own address check that disagreed with `leaflets email`
+# on these: now both go through delivery/addresses.py.
+ONE_RULE = [
+    ("Name <ann@example.org>", "Name <ann@example.org>"),
+    ("o'brien@example.org", "o'brien@example.org"),
+    ("ann@exämple.org", "ann@xn--exmple-cua.org"),
+    ("<ann@example.org>", "ann@example.org"),
+    ("üser@example.org", None),
+    ("a..b@example.org", None),
+    (".ann@example.org", None),
+    ("ann@example.o", None),
+    ("ann@ex-.org", None),
+    ("ann@1.2.3.4", None),
+]
+
+
+@pytest.mark.parametrize(("address", "normalized"), ONE_RULE)
+def test_the_cli_and_the_desk_agree_on_addresses(
+    address: str, normalized: str | None, make_built: Callable[..., Path], smtp_server: MailServer
+) -> None:
+    from desk_support import csrf_of
+    from starlette.testclient import TestClient
+
+    from leaflets.delivery.addresses import normalized_address
+    from leaflets.desk.app import create_app
+
+    assert normalized_address(address) == normalized
+    if normalized is None:
+        with pytest.raises(MailError) as refused:
+            check_addresses([address])
+        assert str(refused.value) == (
+            f"--to: {address!r} is not an email address like name@example.org; nothing was sent"
+        )
+    root = make_built(config=email_config(smtp_server.port))
+    client = TestClient(create_app(root))
+    form = {"slug": "hemifacial-spasm", "lang": "it", "kind": "leaflet", "action": "send"}
+    response = client.post("/email", data={**form, "csrf": csrf_of(client), "to": address})
+    if normalized is None:
+        assert response.status_code == 400
+        assert "Not an email address:" in response.text
+        assert smtp_server.mailbox.received == []
+    else:
+        assert response.status_code == 200, response.text
+        (received,) = smtp_server.mailbox.received
+        assert received.message["To"] == normalized

@@ -9,7 +9,7 @@ from typing import IO, Any
 
 import click
 
-from ..engine.build import BuildReport, Outcome
+from ..engine.library import BuildReport, Outcome
 from ..wording import format_size, plural
 
 #: How progress is shown: a bar (a terminal), a line per output (a log), errors only, or JSON.

@@ -18,13 +18,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
-from ..config import PAPER_SIZES, STANDARD, TEMPLATES, VARIANTS, Clinic
-from ..exceptions import LeafletsError, PacketError, display_path
+from ..config import PAPER_SIZES, STANDARD, Clinic
+from ..engine.library import Library, as_library
+from ..exceptions import PacketError
 from ..workspace import Workspace
+from .selection import Selection, check_variant, load_selection, template_label
 
 if TYPE_CHECKING:
     from ..content.model import Content, Metadata, Section
-    from ..engine.build import Project
+    from ..engine.library import Project
 
 logger = logging.getLogger(__name__)
 
@@ -46,17 +48,6 @@ class PacketPart:
 
 
 @dataclass(frozen=True)
-class PacketResult:
-    """A packet written to disk."""
-
-    path: Path
-    pages: int
-    parts: tuple[PacketPart, ...]
-    size: int
-    sha256: str
-
-
-@dataclass(frozen=True)
 class RenderedPacket:
     """A packet rendered in memory, before it is written or attached anywhere."""
 
@@ -65,6 +56,44 @@ class RenderedPacket:
     parts: tuple[PacketPart, ...]
     lang: str
     title: str
+
+    @property
+    def size(self) -> int:
+        """Return the PDF's size in bytes."""
+        return len(self.pdf)
+
+    @property
+    def sha256(self) -> str:
+        """Return the PDF's SHA-256, in hex."""
+        return hashlib.sha256(self.pdf).hexdigest()
+
+
+@dataclass(frozen=True)
+class PacketResult:
+    """A packet written to disk: where, and what it holds."""
+
+    path: Path
+    packet: RenderedPacket
+
+    @property
+    def pages(self) -> int:
+        """Return how many pages the packet has."""
+        return self.packet.pages
+
+    @property
+    def parts(self) -> tuple[PacketPart, ...]:
+        """Return the leaflets in it, with the page each starts on."""
+        return self.packet.parts
+
+    @property
+    def size(self) -> int:
+        """Return the PDF's size in bytes."""
+        return self.packet.size
+
+    @property
+    def sha256(self) -> str:
+        """Return the PDF's SHA-256, in hex."""
+        return self.packet.sha256
 
 
 @dataclass(frozen=True)
@@ -103,99 +132,25 @@ class PacketContext:
         return {field.name: getattr(self, field.name) for field in fields(self)}
 
 
-def check_variant(variant: str) -> None:
-    """Raise LeafletsError unless *variant* is a known print variant."""
-    if variant not in VARIANTS:
-        raise LeafletsError(
-            f"unknown variant {variant[:80]!r} (expected one of: {', '.join(VARIANTS)})"
-        )
-
-
-def check_selection(
-    workspace: Workspace,
-    *,
-    conditions: Sequence[str],
-    lang: str,
-    templates: Sequence[str],
-    variant: str = STANDARD,
-) -> None:
-    """Raise LeafletsError unless one language and at least one condition are chosen."""
-    check_variant(variant)
-    config = workspace.config
-    if not conditions:
-        raise LeafletsError("choose the leaflets with -c/--condition (at least one)")
-    if lang not in config.languages:
-        raise LeafletsError(
-            f"unknown language {lang!r} (expected one of: {', '.join(config.languages)})"
-        )
-    if not templates:
-        raise LeafletsError("choose at least one template")
-    for name in templates:
-        if name not in config.templates:
-            raise LeafletsError(
-                f"unknown template {name!r} (expected one of: {', '.join(config.templates)})"
-            )
-
-
-def load_selection(
-    workspace: Workspace,
-    *,
-    conditions: Sequence[str],
-    lang: str,
-    templates: Sequence[str],
-) -> Project:
-    """Load and validate what the chosen leaflets need; raise when any cannot be made."""
-    from ..engine.build import load_project, plan
-
-    check_selection(workspace, conditions=conditions, lang=lang, templates=templates)
-    project = load_project(
-        workspace, conditions=list(dict.fromkeys(conditions)), languages=[lang], templates=templates
-    )
-    _, blocked = plan(project)
-    reasons = [f"{outcome.job.name}: {outcome.reason}" for outcome in blocked]
-    missing = sorted(set(conditions) - {condition.slug for condition in project.conditions})
-    data_dir = workspace.config.data_dir
-    reasons += [
-        f"{display_path(data_dir / name, workspace.root)}: no such condition" for name in missing
-    ]
-    if reasons:
-        raise PacketError("\n".join(reasons))
-    return project
-
-
-def template_label(project: Project, lang: str, template: str) -> str:
-    """Return what a kind of leaflet is called in *lang* ("Clinic handout")."""
-    labels = {"leaflet": "Information for patients", "handout": "Clinic handout"}
-    message = labels.get(template, TEMPLATES[template]["label"])
-    return str(project.catalogs[lang].translations.gettext(message))
-
-
 def render_packet(
-    workspace: Workspace,
-    *,
-    conditions: Sequence[str],
-    lang: str,
-    templates: Sequence[str] = ("leaflet",),
-    project: Project | None = None,
-    variant: str = STANDARD,
+    workspace: Library | Workspace, selection: Selection, *, project: Project | None = None
 ) -> RenderedPacket:
-    """Render the packet of *conditions* × *templates* in *lang*, in *variant*, into PDF bytes."""
-    from ..engine.build import stylesheets
-    from ..engine.rendering import Renderer
-    from ..engine.templating import compile_template, render
+    """Render the packet of the selection's conditions × templates into PDF bytes."""
     from ..i18n import text_direction
 
-    check_variant(variant)
+    check_variant(selection.variant)
+    library = as_library(workspace)
+    lang, variant = selection.lang, selection.variant
     if project is None:
-        project = load_selection(workspace, conditions=conditions, lang=lang, templates=templates)
-    config = workspace.config
+        project = load_selection(library, selection)
+    config = library.config
     by_slug = {condition.slug: condition for condition in project.conditions}
     parts: list[PartContext] = []
-    for slug in dict.fromkeys(conditions):
+    for slug in selection.conditions:
         condition = by_slug[slug]
         assert condition.metadata is not None
         content = condition.contents[lang]
-        for template in dict.fromkeys(templates):
+        for template in selection.templates:
             parts.append(
                 PartContext(
                     anchor=f"part-{len(parts) + 1}",
@@ -206,7 +161,7 @@ def render_packet(
                     sections=tuple(content.sections[key] for key in _section_keys(content)),
                 )
             )
-    styles = stylesheets(workspace)
+    styles = library.stylesheets()
     context = PacketContext(
         lang=lang,
         text_dir=text_direction(lang),
@@ -222,11 +177,8 @@ def render_packet(
         variant=variant,
         large_print_size=config.large_print_size,
     )
-    env = project.environments[lang]
-    compiled = compile_template(env, PACKET_TEMPLATE, root=config.root)
-    html = render(compiled, context, root=config.root)
-    renderer = Renderer(allowed_roots=workspace.allowed_roots(), pdf_variant=config.pdf_variant)
-    rendered = renderer.render(html, base_url=workspace.root.as_uri() + "/", name="packet")
+    html = library.fill(project, lang, PACKET_TEMPLATE, context)
+    rendered = library.render_pdf(html, name="packet")
     starts = [rendered.anchors.get(part.anchor, 0) for part in parts]
     if 0 in starts:
         raise PacketError("packet: a leaflet is missing from the rendered packet")
@@ -248,7 +200,7 @@ def render_packet(
 
 
 def build_packet(
-    workspace: Workspace,
+    workspace: Library | Workspace,
     *,
     conditions: Sequence[str],
     lang: str,
@@ -265,21 +217,14 @@ def build_packet(
     check_variant(variant)
     if output.suffix.lower() != ".pdf":
         raise PacketError(f"-o/--output: {str(output)[:80]!r} must be a .pdf file")
-    packet = render_packet(
-        workspace, conditions=conditions, lang=lang, templates=templates, variant=variant
-    )
+    selection = Selection.of(conditions=conditions, lang=lang, templates=templates, variant=variant)
+    packet = render_packet(workspace, selection)
     try:
         atomic_write(output, packet.pdf)
     except OSError as error:
         raise PacketError(f"cannot write {output}: {error.strerror}") from None
     logger.info("wrote %s (%d pages)", output, packet.pages)
-    return PacketResult(
-        path=output,
-        pages=packet.pages,
-        parts=packet.parts,
-        size=len(packet.pdf),
-        sha256=hashlib.sha256(packet.pdf).hexdigest(),
-    )
+    return PacketResult(output, packet)
 
 
 def _section_keys(content: Content) -> list[str]:

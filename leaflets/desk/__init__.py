@@ -1,9 +1,12 @@
 """The desk: a local web page to find, preview, print, email and bundle leaflets (`leaflets serve`).
 
-``app`` (routes), ``catalogue`` (search), ``pdfs`` (builds under a lock and
-thumbnails), ``pages`` (the page's own text, translated), ``security``
-(sessions, passwords, CSRF, rate limits, headers) and ``delivery`` (email
-and packets through the tool's mail and packet features).
+``app`` (the app, sessions, signing in), ``views`` (search, a condition,
+its PDF and pages), ``basket`` (packets), ``delivery`` (email and packets
+through the tool's mail and packet features), ``state`` (what a running
+desk keeps, helpers of every route), ``catalogue`` (search), ``pdfs``
+(kinds and thumbnails), ``pages`` (the page's own text, translated) and
+``security`` (sessions, passwords, CSRF, rate limits, headers). Every PDF
+comes from the workspace's Library (engine/library.py).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Config
-from ..workspace import Workspace
+from ..engine.library import Library
 
 #: A review due within this many days is shown as "due soon".
 DUE_SOON_DAYS = 30
@@ -81,17 +81,10 @@ class Catalogue:
         self._cache: dict[Path, tuple[tuple[object, ...], Entry]] = {}
         self._lock = threading.Lock()
 
-    def entries(self, workspace: Workspace) -> list[Entry]:
-        """Return every condition of *workspace*, sorted by id, reloading what changed."""
-        config = workspace.config
-        data_dir = config.data_dir
-        if not data_dir.is_dir():
-            return []
-        folders = sorted(
-            path
-            for path in data_dir.iterdir()
-            if path.is_dir() and not path.name.startswith((".", "_"))
-        )
+    def entries(self, library: Library) -> list[Entry]:
+        """Return every condition of *library*, sorted by id, reloading what changed."""
+        config = library.config
+        folders = [config.data_dir / slug for slug in library.conditions()]
         with self._lock:
             entries = []
             for folder in folders:
@@ -105,20 +98,20 @@ class Catalogue:
                 del self._cache[gone]
         return entries
 
-    def get(self, workspace: Workspace, slug: str) -> Entry | None:
+    def get(self, library: Library, slug: str) -> Entry | None:
         """Return the condition called *slug*, or None: ids are looked up, never made paths."""
-        for entry in self.entries(workspace):
+        for entry in self.entries(library):
             if entry.slug == slug:
                 return entry
         return None
 
-    def search(self, workspace: Workspace, query: str) -> list[Entry]:
+    def search(self, library: Library, query: str) -> list[Entry]:
         """Return the conditions matching every word of *query*, best first.
 
         Words match titles in every language, the ICD-10 code (with or
         without its dot) and the id, ignoring case and accents.
         """
-        entries = self.entries(workspace)
+        entries = self.entries(library)
         words = fold(query).split()
         if not words:
             return entries

@@ -1,23 +1,18 @@
-"""Give the desk current PDFs: build through the incremental build under a lock; draw thumbnails."""
+"""Name what the desk offers for a condition (a template in a variant), and draw PDF pages."""
 
 from __future__ import annotations
 
-import contextlib
 import io
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import STANDARD, Config
-from ..exceptions import LeafletsError
-from ..workspace import Workspace
 
 logger = logging.getLogger(__name__)
 
-LOCK_NAME = ".leaflets-desk.lock"
 #: Thumbnails kept in memory at most.
 MAX_THUMBNAILS = 256
 
@@ -39,66 +34,6 @@ def kinds(config: Config) -> dict[str, Kind]:
             name = template if variant == STANDARD else f"{template}-{variant}"
             found[name] = Kind(name, template, variant)
     return found
-
-
-class Builder:
-    """Build one output at a time, so that concurrent requests never corrupt the output folder.
-
-    A thread lock serialises this process's requests; a lock file in the
-    output folder (where the platform has flock) serialises several desks
-    serving the same workspace.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-
-    @contextlib.contextmanager
-    def locked(self, workspace: Workspace) -> Iterator[None]:
-        """Hold the build lock of *workspace* (for building, composing emails and packets)."""
-        with self._lock:
-            folder = workspace.config.output_dir
-            folder.mkdir(parents=True, exist_ok=True)
-            try:
-                import fcntl
-            except ImportError:  # pragma: no cover - not POSIX
-                yield
-                return
-            with (folder / LOCK_NAME).open("a") as handle:
-                fcntl.flock(handle, fcntl.LOCK_EX)
-                try:
-                    yield
-                finally:
-                    fcntl.flock(handle, fcntl.LOCK_UN)
-
-    def pdf(self, workspace: Workspace, slug: str, lang: str, kind: Kind) -> Path:
-        """Bring one output up to date and return its path; raise LeafletsError when it fails.
-
-        *slug*, *lang* and *kind* must already have been looked up in the
-        workspace: they name a job, and the build makes the path from them.
-        """
-        from ..engine.build import build
-
-        with self.locked(workspace):
-            report = build(
-                workspace,
-                conditions=[slug],
-                languages=[lang],
-                templates=[kind.template],
-                variants=[kind.variant],
-                jobs=1,
-            )
-        wanted = (slug, lang, kind.template, kind.variant)
-        for outcome in report.outcomes:
-            job = outcome.job
-            if (job.condition, job.lang, job.template, job.variant) != wanted:
-                continue
-            if outcome.status in ("built", "unchanged"):
-                output = job.output.resolve()
-                if not output.is_relative_to(workspace.config.output_dir) or not output.is_file():
-                    break
-                return output
-            raise LeafletsError(f"{job.name}: {outcome.reason or outcome.status}")
-        raise LeafletsError(f"{slug}.{lang}.{kind.id}: the build did not produce it")
 
 
 class Thumbnails:

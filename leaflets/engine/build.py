@@ -747,12 +747,27 @@ def _up_to_date(
     today: datetime.date,
 ) -> Entry | None:
     """Return the manifest entry that proves job *name* up to date, if one does."""
+    entry, reason = _staleness(workspace, fingerprints, entries, name, inputs, today)
+    logger.debug("%s: %s", name, "up to date" if entry else f"out of date: {reason}")
+    return entry
+
+
+def _staleness(
+    workspace: Workspace,
+    fingerprints: Fingerprinter,
+    entries: list[Entry],
+    name: str,
+    inputs: JobInputs,
+    today: datetime.date,
+) -> tuple[Entry | None, str]:
+    """Return the entry that proves job *name* up to date, or None and why it is not."""
     config = workspace.config
     output_dir = str(config.output_dir)
+    reason = "never built"
     for entry in entries:
         if entry.next_review and entry.next_review < today.isoformat():
             # Overdue now: it must be blocked, or rebuilt with the overdue mark.
-            logger.debug("%s: out of date: overdue for review", name)
+            reason = "overdue for review"
             continue
         expected = config.output_name(
             condition=entry.condition,
@@ -762,21 +777,84 @@ def _up_to_date(
             variant=entry.variant,
         )
         if entry.file != expected:
-            continue  # The file name pattern changed.
+            reason = "the file name pattern changed"
+            continue
         try:
             size = os.stat(os.path.join(output_dir, entry.file)).st_size
         except OSError:
-            logger.debug("%s: out of date: %s is missing", name, entry.file)
+            reason = f"{entry.file} is missing"
             continue
         if size != entry.size:
-            logger.debug("%s: out of date: %s was changed", name, entry.file)
+            reason = f"{entry.file} was changed"
             continue
         resources = fingerprints.current_resources(entry.resources)
         if fingerprints.fingerprint(name, inputs, resources) == entry.fingerprint:
-            logger.debug("%s: up to date", name)
-            return entry
-        logger.debug("%s: out of date: an input changed", name)
-    return None
+            return entry, ""
+        reason = "an input changed"
+    return None, reason
+
+
+@dataclass(frozen=True)
+class Status:
+    """Whether one selected output is current and, when it is not, why."""
+
+    job: Job
+    current: bool
+    reason: str = ""
+    #: The manifest entry of a current output.
+    entry: Entry | None = None
+
+
+def statuses(
+    workspace: Workspace,
+    *,
+    conditions: Iterable[str] | None = None,
+    languages: Iterable[str] | None = None,
+    templates: Iterable[str] | None = None,
+    variants: Iterable[str] | None = None,
+    today: datetime.date | None = None,
+) -> list[Status]:
+    """Tell which selected outputs are current, and why the others are not.
+
+    Like a build's first step, this reads only the manifest and hashes the
+    inputs: it loads no content and takes no lock, so it never waits for a
+    build. A build running meanwhile may make an answer old, never wrong
+    about a file it names: outputs are replaced atomically.
+    """
+    from ..content.review import resolve_today
+
+    today = resolve_today(today)
+    config = workspace.config
+    chosen_languages = _select("language", languages, config.languages)
+    chosen_templates = _select("template", templates, config.templates)
+    chosen_variants = select_variants(workspace, variants)
+    wanted = tuple(conditions or ())
+    folders = _condition_folders(config.data_dir)
+    fingerprints = Fingerprinter(workspace, stylesheets=stylesheets(workspace))
+    recorded = Manifest.load(config.output_dir).by_name()
+    found: list[Status] = []
+    for slug in wanted or tuple(folders):
+        for lang in chosen_languages:
+            for template, variant in itertools.product(chosen_templates, chosen_variants):
+                name = job_name(slug, lang, template, variant)
+                output = config.output_dir / config.output_name(
+                    condition=slug, lang=lang, template=template, version="", variant=variant
+                )
+                job = Job(slug, lang, template, output, variant)
+                if slug not in folders:
+                    found.append(Status(job, False, "no such condition"))
+                    continue
+                inputs = fingerprints.inputs(str(folders[slug]), lang, template, variant)
+                if fingerprints.digest(inputs.paths[1]) == MISSING:  # No <lang>.md.
+                    found.append(Status(job, False, _no_content(folders[slug], lang, config.root)))
+                    continue
+                entry, reason = _staleness(
+                    workspace, fingerprints, recorded.get(name, []), name, inputs, today
+                )
+                if entry is not None:
+                    job = Job(slug, lang, template, config.output_dir / entry.file, variant)
+                found.append(Status(job, entry is not None, reason, entry))
+    return found
 
 
 def _load_and_plan(
