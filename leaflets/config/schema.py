@@ -334,7 +334,7 @@ class BuildTable(msgspec.Struct, kw_only=True):
             "the language itself."
         ),
         Rule(
-            type_error='must be a table like { en = "en_GB" }',
+            type_error='must be a table like {{ en = "en_GB" }}',
             check=_check_locales,
             lenient=_mapping,
             example={"en": "en_GB"},
