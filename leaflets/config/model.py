@@ -1,4 +1,4 @@
-"""Hold what a validated leaflets.toml becomes: Config, Clinic, EmailSettings, and the fixed tables."""
+"""Hold what a validated leaflets.toml becomes (Config, Clinic, EmailSettings) and fixed tables."""
 
 from __future__ import annotations
 

@@ -180,14 +180,16 @@ class ClinicTable(msgspec.Struct, kw_only=True):
     logo: Annotated[
         str,
         Meta(
-            description="An image (PNG, JPEG, GIF, WebP or SVG) inside the workspace, printed in the header."
+            description="An image (PNG, JPEG, GIF, WebP or SVG) inside the workspace, "
+            "printed in the header."
         ),
         Rule(strip=True, check=_check_logo, example="assets/clinic-logo.svg"),
     ] = ""
     online_url: Annotated[
         str,
         Meta(
-            description="Where each leaflet is online, with {condition} and {lang}: printed as a link and a QR code."
+            description="Where each leaflet is online, with {condition} and {lang}: "
+            "printed as a link and a QR code."
         ),
         Rule(
             strip=True,
@@ -267,9 +269,12 @@ def _check_large_print_size(value: float, ctx: Context) -> list[str]:
     return [] if low <= value <= high else [f"{value!r} is not between {low} and {high} (points)"]
 
 
+#: The choices, spelled out for type checkers and the reference; a test pins
+#: each to the table it mirrors (TEMPLATES, VARIANTS, PDF_VARIANTS, EMAIL_SECURITY).
 TemplateName = Literal["leaflet", "handout"]
 VariantName = Literal["standard", "large-print"]
 PdfVariant = Literal["pdf/ua-1", "pdf/ua-2", "pdf/a-2a", "pdf/a-3a", "pdf/a-2u", "pdf/a-3u"]
+Security = Literal["starttls", "ssl", "none"]
 _FOLDER = Rule(type_error="must be a folder path", check=_check_folder)
 
 
@@ -315,7 +320,7 @@ class BuildTable(msgspec.Struct, kw_only=True):
             check=_check_templates,
             lenient=_non_empty_list,
         ),
-    ] = msgspec.field(default_factory=lambda: list(TEMPLATES))
+    ] = msgspec.field(default_factory=lambda: typing.cast(list[TemplateName], list(TEMPLATES)))
     data_dir: Annotated[
         str, Meta(description="The folder of condition data, inside the workspace."), _FOLDER
     ] = "data"
@@ -351,7 +356,7 @@ class BuildTable(msgspec.Struct, kw_only=True):
             check=_check_variants,
             lenient=_non_empty_list,
         ),
-    ] = msgspec.field(default_factory=lambda: [STANDARD])
+    ] = msgspec.field(default_factory=lambda: typing.cast(list[VariantName], [STANDARD]))
     large_print_size: Annotated[
         float,
         Meta(description="Large print's body text size, from 16 to 24 points."),
@@ -421,7 +426,7 @@ class EmailTable(msgspec.Struct, kw_only=True):
         Rule(type_error="{value!r} is not a port number (1-65535)"),
     ] = None
     security: Annotated[
-        Literal["starttls", "ssl", "none"],
+        Security,
         Meta(
             description="How the connection is encrypted; none only for a server on this machine."
         ),
