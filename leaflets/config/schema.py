@@ -330,7 +330,7 @@ class BuildTable(msgspec.Struct, kw_only=True):
             description="The language content is written in first (default: the first of "
             "languages); the others are translated from it."
         ),
-        Rule(check=_check_source_language, lenient=_always),
+        Rule(check=_check_source_language, lenient=_always, example="en"),
     ] = None
     locales: Annotated[
         dict[str, str],
@@ -423,7 +423,7 @@ class EmailTable(msgspec.Struct, kw_only=True):
     port: Annotated[
         Annotated[int, Meta(ge=1, le=65535)] | None,
         Meta(description="The SMTP port (default: 587 for starttls, 465 for ssl, 25 for none)."),
-        Rule(type_error="{value!r} is not a port number (1-65535)"),
+        Rule(type_error="{value!r} is not a port number (1-65535)", example=587),
     ] = None
     security: Annotated[
         Security,
