@@ -1,4 +1,4 @@
-"""The schema behind leaflets.toml and condition.yaml: the example, the reference and the choices."""
+"""The schema behind leaflets.toml and condition.yaml: its example, reference and choices."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def test_the_reference_names_every_key() -> None:
     for yaml_key in (*METADATA_KEYS, *SOURCE_KEYS):
         assert f"| `{yaml_key.name}` |" in condition_part
     assert '| `pdf_variant` | one of "pdf/a-2a"' in page
-    assert "| `languages` | list of text | `[\"en\"]` |" in page
+    assert '| `languages` | list of text | `["en"]` |' in page
 
 
 def test_the_docs_hook_adds_the_generated_page() -> None:

@@ -70,7 +70,7 @@ def type_name(declared: Any) -> str:
 def _describe(info: Any) -> str:
     if isinstance(info, inspect.Metadata):
         return _describe(info.type)
-    names = {
+    names: dict[type, str] = {
         inspect.StrType: "text",
         inspect.BoolType: "true or false",
         inspect.IntType: "whole number",
