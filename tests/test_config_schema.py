@@ -20,7 +20,7 @@ from leaflets.config import (
     load_config,
     reference_markdown,
 )
-from leaflets.config.metadata import METADATA_KEYS, SOURCE_KEYS
+from leaflets.config.metadata import ConditionMetadata, Source, yaml_keys
 from leaflets.config.schema import TABLES, PdfVariant, Security, TemplateName, VariantName
 from leaflets.exceptions import ConfigError
 from leaflets.workspace import init_workspace
@@ -56,7 +56,7 @@ def test_the_reference_names_every_key() -> None:
         for key in table.keys:
             assert f"| `{key.name}` |" in page.split(f"### [{table.name}]")[1]
     condition_part = page.split("## condition.yaml")[1]
-    for yaml_key in (*METADATA_KEYS, *SOURCE_KEYS):
+    for yaml_key in (*yaml_keys(ConditionMetadata), *yaml_keys(Source)):
         assert f"| `{yaml_key.name}` |" in condition_part
     assert '| `pdf_variant` | one of "pdf/a-2a"' in page
     assert '| `languages` | list of text | `["en"]` |' in page

@@ -8,6 +8,7 @@ way; content/conditions.py reads condition.yaml through these declarations.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import typing
 from collections.abc import Callable
@@ -154,6 +155,7 @@ class YamlKey:
         return "list" if typing.get_origin(base) is list else "date"
 
 
+@functools.cache
 def yaml_keys(schema: type[msgspec.Struct]) -> tuple[YamlKey, ...]:
     """Return the declared keys of a condition.yaml mapping, in order."""
     hints = typing.get_type_hints(schema, include_extras=True)
@@ -164,7 +166,3 @@ def yaml_keys(schema: type[msgspec.Struct]) -> tuple[YamlKey, ...]:
         field = next(m for m in metadata if isinstance(m, Field))
         keys.append(YamlKey(name, hints[name], meta.description or "", field))
     return tuple(keys)
-
-
-METADATA_KEYS = yaml_keys(ConditionMetadata)
-SOURCE_KEYS = yaml_keys(Source)

@@ -8,7 +8,7 @@ from typing import Any
 
 import msgspec.inspect as inspect
 
-from .metadata import METADATA_KEYS, SOURCE_KEYS, ConditionMetadata, Source, YamlKey
+from .metadata import ConditionMetadata, Source, YamlKey, yaml_keys
 from .schema import TABLES, Key, Table
 
 _EXAMPLE_INTRO = """\
@@ -155,7 +155,9 @@ def reference_markdown() -> str:
         lines += _toml_table(table)
     lines += ["## condition.yaml", ""]
     lines += _yaml_table(
-        "### Keys", " ".join((ConditionMetadata.__doc__ or "").split()), METADATA_KEYS
+        "### Keys",
+        " ".join((ConditionMetadata.__doc__ or "").split()),
+        yaml_keys(ConditionMetadata),
     )
-    lines += _yaml_table("### sources", " ".join((Source.__doc__ or "").split()), SOURCE_KEYS)
+    lines += _yaml_table("### sources", " ".join((Source.__doc__ or "").split()), yaml_keys(Source))
     return "\n".join(lines)

@@ -10,6 +10,7 @@ read these declarations; nothing else lists the keys.
 
 from __future__ import annotations
 
+import functools
 import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -501,6 +502,9 @@ class Table:
         return _keys(self.schema)
 
 
+# Cached, and never called at import: resolving the annotations costs a few
+# milliseconds that `leaflets --version` should not pay.
+@functools.cache
 def _keys(schema: type[msgspec.Struct]) -> tuple[Key, ...]:
     hints = typing.get_type_hints(schema, include_extras=True)
     keys = []
@@ -535,8 +539,19 @@ TABLE_BY_NAME = {table.name: table for table in TABLES}
 
 
 def defaults(table: str) -> dict[str, Any]:
-    """Return the default of every key of *table*, by its name in the file."""
-    return {key.name: key.default for key in TABLE_BY_NAME[table].keys}
+    """Return the default of every key of *table*, by its name in the file.
+
+    Read from the Struct's own record of its defaults, which needs no
+    annotation resolved (see _keys).
+    """
+    schema = TABLE_BY_NAME[table].schema
+    found = schema.__struct_defaults__
+    names = schema.__struct_encode_fields__[-len(found) :] if found else ()
+    return {
+        # A default_factory is kept as an object with the factory function on it.
+        name: default.factory() if hasattr(default, "factory") else default
+        for name, default in zip(names, found, strict=True)
+    }
 
 
 #: One table of defaults for the CLI, the Python API and leaflets.toml.

@@ -12,10 +12,13 @@ from markupsafe import Markup
 
 from ..config import validate_language
 from ..config.metadata import (
-    METADATA_KEYS,
-    SOURCE_KEYS,
+    ConditionMetadata,
     YamlKey,
     is_placeholder,
+    yaml_keys,
+)
+from ..config.metadata import (
+    Source as SourceSchema,
 )
 from ..exceptions import QUOTE_LIMIT, Problem, display_path, quote
 from ..workspace import is_inside
@@ -161,7 +164,7 @@ def load_metadata(path: Path, *, root: Path, slug: str) -> tuple[Metadata | None
     if data is None:
         return None, problems
     fields = _Fields(data, shown, problems)
-    values = fields.declared(METADATA_KEYS, slug)
+    values = fields.declared(yaml_keys(ConditionMetadata), slug)
     sources = _load_sources(data, fields)
     if any(problem.is_error and not problem.draft for problem in problems):
         return None, problems
@@ -194,7 +197,7 @@ def _load_sources(data: LineDict, fields: _Fields) -> list[Source]:
             )
             continue
         source_fields = _Fields(item, fields.path, fields.problems, f"sources[{index}].")
-        values = source_fields.declared(SOURCE_KEYS, "")
+        values = source_fields.declared(yaml_keys(SourceSchema), "")
         sources.append(Source(**values))
     return sources
 
