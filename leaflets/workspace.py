@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import CONFIG_NAME, Config, load_config
+from .config import CONFIG_NAME, Config, example_toml, load_config
 from .exceptions import ConfigError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -110,9 +110,11 @@ def open_workspace(root: Path | None = None, **overrides: object) -> Workspace:
 
 
 def init_workspace(destination: Path) -> list[Path]:
-    """Create a workspace at *destination* from the demo; return the files created.
+    """Create a workspace at *destination*; return the files created.
 
-    Refuses to touch a folder that already has a leaflets.toml.
+    leaflets.toml is the commented example written from the schema; the
+    condition data and assets are copied from the demo. Refuses to touch a
+    folder that already has any of them.
     """
     source = demo_dir()
     names = (CONFIG_NAME, "data", "assets")
@@ -123,7 +125,9 @@ def init_workspace(destination: Path) -> list[Path]:
     destination.mkdir(parents=True, exist_ok=True)
     for name in names:
         src, dst = source / name, destination / name
-        if src.is_dir():
+        if name == CONFIG_NAME:
+            dst.write_text(example_toml(), encoding="utf-8")
+        elif src.is_dir():
             shutil.copytree(src, dst)
         else:
             shutil.copy2(src, dst)

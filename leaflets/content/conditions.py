@@ -10,7 +10,16 @@ from typing import Any
 
 from markupsafe import Markup
 
-from ..config import unsafe_name, unsafe_url, validate_language
+from ..config import validate_language
+from ..config.metadata import (
+    ConditionMetadata,
+    YamlKey,
+    is_placeholder,
+    yaml_keys,
+)
+from ..config.metadata import (
+    Source as SourceSchema,
+)
 from ..exceptions import QUOTE_LIMIT, Problem, display_path, quote
 from ..workspace import is_inside
 from . import markdown, translations
@@ -18,10 +27,7 @@ from .model import METADATA_NAME, SECTION_KEYS, Condition, Content, Metadata, Se
 from .yaml_loader import MAX_DATA_FILE_SIZE, ImpossibleDate, LineDict, LineList, load_yaml, too_big
 
 _SLUG_RE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
-_ICD10_RE = re.compile(r"[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?")
 _SECTION_RE = re.compile(r"^##(?!#)\s*(.*?)\s*$")
-#: What `leaflets import` writes for what it cannot know: a value starting with TODO.
-PLACEHOLDER_PREFIX = "TODO"
 _FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?$\n?", re.S | re.M)
 
 
@@ -113,10 +119,23 @@ class _Fields:
             if key not in allowed:
                 self.report(key, f"unknown key (expected one of: {', '.join(allowed)})")
 
-
-def is_placeholder(value: Any) -> bool:
-    """Tell whether *value* is a TODO placeholder left for a person to fill in."""
-    return isinstance(value, str) and value.strip().startswith(PLACEHOLDER_PREFIX)
+    def declared(self, keys: tuple[YamlKey, ...], slug: str) -> dict[str, Any]:
+        """Read the text and date keys of *keys* in order, each followed by its check."""
+        self.unknown(tuple(key.name for key in keys))
+        values: dict[str, Any] = {}
+        for key in keys:
+            required = key.field.required
+            if key.kind == "text":
+                hint = key.field.hint.format(slug=slug)
+                values[key.name] = self.text(key.name, required=required, hint=hint)
+            elif key.kind == "date":
+                values[key.name] = self.date(key.name, required=required)
+            else:
+                continue  # a list of mappings, read by its own loader
+            check = key.field.check
+            if values[key.name] and check and (why := check(values[key.name], values, slug)):
+                self.report(key.name, why)
+        return values
 
 
 def _describe(value: Any) -> str:
@@ -131,18 +150,6 @@ def _describe(value: Any) -> str:
     return quote(value)
 
 
-_METADATA_KEYS = (
-    "id",
-    "specialty",
-    "icd10",
-    "version",
-    "last_reviewed",
-    "next_review",
-    "owner",
-    "reviewer",
-    "sources",
-)
-_SOURCE_KEYS = ("title", "url", "publisher", "language", "modified", "imported")
 _CONTENT_KEYS = ("title", "summary", "key_points", "next_steps", "translated_from")
 
 
@@ -157,38 +164,19 @@ def load_metadata(path: Path, *, root: Path, slug: str) -> tuple[Metadata | None
     if data is None:
         return None, problems
     fields = _Fields(data, shown, problems)
-    fields.unknown(_METADATA_KEYS)
-    declared = fields.text("id", hint=f"the folder name, {slug!r}")
-    if declared and declared != slug:
-        fields.report("id", f"{quote(declared)} does not match the folder name {quote(slug)}")
-    specialty = fields.text("specialty")
-    icd10 = fields.text("icd10", required=False)
-    if icd10 and not is_placeholder(icd10) and not _ICD10_RE.fullmatch(icd10):
-        fields.report("icd10", f"{quote(icd10)} is not an ICD-10 code like 'G51.3'")
-    version = fields.text("version", hint='quote it, like version: "1.0"')
-    if version and (why := unsafe_name(version)):
-        # The version can go into output file names ({version}).
-        fields.report("version", f"{quote(version)} cannot be part of a file name: it {why}")
-    last_reviewed = fields.date("last_reviewed")
-    next_review = fields.date("next_review")
-    if last_reviewed and next_review and next_review <= last_reviewed:
-        fields.report(
-            "next_review", f"{next_review} must come after last_reviewed ({last_reviewed})"
-        )
-    owner = fields.text("owner")
-    reviewer = fields.text("reviewer", required=False)
+    values = fields.declared(yaml_keys(ConditionMetadata), slug)
     sources = _load_sources(data, fields)
     if any(problem.is_error and not problem.draft for problem in problems):
         return None, problems
     return Metadata(
         slug=slug,
-        specialty=specialty,
-        icd10=icd10,
-        version=version,
-        last_reviewed=last_reviewed,
-        next_review=next_review,
-        owner=owner,
-        reviewer=reviewer,
+        specialty=values["specialty"],
+        icd10=values["icd10"],
+        version=values["version"],
+        last_reviewed=values["last_reviewed"],
+        next_review=values["next_review"],
+        owner=values["owner"],
+        reviewer=values["reviewer"],
         sources=tuple(sources),
         next_review_line=data.line_of("next_review"),
     ), problems
@@ -209,24 +197,8 @@ def _load_sources(data: LineDict, fields: _Fields) -> list[Source]:
             )
             continue
         source_fields = _Fields(item, fields.path, fields.problems, f"sources[{index}].")
-        source_fields.unknown(_SOURCE_KEYS)
-        title = source_fields.text("title")
-        url = source_fields.text("url", required=False)
-        if url and not is_placeholder(url) and (why := unsafe_url(url)):
-            source_fields.report("url", why)
-        language = source_fields.text("language", required=False)
-        if language and not is_placeholder(language) and (reason := validate_language(language)):
-            source_fields.report("language", reason)
-        sources.append(
-            Source(
-                title=title,
-                url=url,
-                publisher=source_fields.text("publisher", required=False),
-                language=language,
-                modified=source_fields.date("modified", required=False),
-                imported=source_fields.date("imported", required=False),
-            )
-        )
+        values = source_fields.declared(yaml_keys(SourceSchema), "")
+        sources.append(Source(**values))
     return sources
 
 
