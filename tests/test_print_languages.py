@@ -1,4 +1,4 @@
-"""Every shipped language prints: its characters are in the bundled fonts, its labels never overprint."""
+"""Every shipped language prints: characters in the bundled fonts, labels never overprinted."""
 
 from __future__ import annotations
 
