@@ -17,7 +17,7 @@ from leaflets.content.typography import bind_single_letters
 from leaflets.engine.build import build
 from leaflets.engine.glyphs import coverage
 from leaflets.i18n import language_name, long_date
-from leaflets.workspace import open_workspace
+from leaflets.workspace import Workspace, open_workspace
 
 SHIPPED = sorted(path.name for path in (REPO / "locales").iterdir() if path.is_dir())
 FONTS = sorted((REPO / "styles" / "fonts").glob("*.ttf"))
@@ -206,3 +206,36 @@ def test_polish_leaflet_never_ends_a_line_on_a_single_letter_word(
     ]
     assert len(endings) > 50
     assert [word for word in endings if word.lower() in {"a", "i", "o", "u", "w", "z"}] == []
+
+
+@pytest.mark.parametrize("pages", [1, 2, 3])
+def test_an_arabic_email_isolates_numbers_and_addresses(
+    demo_workspace: Workspace, pages: int
+) -> None:
+    from leaflets.delivery.mail import Attachment, EmailContext
+    from leaflets.engine.build import load_project
+    from leaflets.engine.templating import compile_template, render
+
+    project = load_project(demo_workspace)
+    env = project.environments["ar"]
+    root = demo_workspace.config.root
+    attachment = Attachment("التشنج النصفي الوجهي.pdf", "التشنج النصفي الوجهي", pages, 1, "", b"")
+    context = EmailContext(
+        lang="ar",
+        text_dir="rtl",
+        clinic=demo_workspace.config.clinic,
+        titles="التشنج النصفي الوجهي",
+        subject="",
+        packet=False,
+        attachments=(attachment,),
+    )
+    text = render(compile_template(env, "email/message.txt", root=root), context, root=root)
+    html = render(compile_template(env, "email/message.html", root=root), context, root=root)
+    assert "\u2066+39 02 0000 0000\u2069" in text
+    assert "\u20681 Example Street, Milan\u2069" in text
+    assert "\u2066التشنج النصفي الوجهي.pdf\u2069" in text
+    assert '<bdi dir="ltr">+39 02 0000 0000</bdi>' in html
+    assert '<bdi dir="ltr">1 Example Street, Milan</bdi>' in html
+    # The dual for two pages, "one page" for one, the number otherwise.
+    expected = {1: "صفحة واحدة", 2: "صفحتان", 3: "3 صفحات"}[pages]
+    assert f", {expected})" in text
