@@ -45,12 +45,26 @@ def language_name(lang: str) -> str:
     no-op in scripts without case).
     """
     name = Locale.parse(lang).get_display_name(lang) or lang
-    return name[:1].upper() + name[1:]
+    return printable(name[:1].upper() + name[1:])
 
 
 def long_date(value: datetime.date, lang: str) -> str:
     """Format *value* as a long date in *lang*, like '22 novembre 2026'."""
-    return format_date(value, format="long", locale=lang)
+    return printable(format_date(value, format="long", locale=lang))
+
+
+#: Spaces of Babel's locale data that the bundled fonts lack, each mapped to
+#: U+00A0 NO-BREAK SPACE, which every bundled font has and which keeps their
+#: meaning (the date or number stays on one line): U+202F NARROW NO-BREAK
+#: SPACE ("20 травня 2026 р." in Ukrainian, French thousands) and U+2007
+#: FIGURE SPACE. Without this, glyphs.py refuses a uk leaflet for a
+#: character its author never wrote.
+_PRINTABLE_SPACES = str.maketrans({"\u202f": "\u00a0", "\u2007": "\u00a0"})
+
+
+def printable(text: str) -> str:
+    """Return Babel's *text* with the spaces the bundled fonts lack made no-break spaces."""
+    return text.translate(_PRINTABLE_SPACES)
 
 
 @dataclass(frozen=True)

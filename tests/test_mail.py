@@ -137,7 +137,10 @@ def test_send_in_italian_over_plain_smtp(
     assert "Telefono: +39 02 0000 0000\n" in text
     html = body(message, "html")
     assert '<html lang="it"' in html
-    assert "<strong>Emispasmo facciale</strong> (Emispasmo facciale.pdf, 3 pagine)" in html
+    assert (
+        "<strong>Emispasmo facciale</strong> "
+        '(<bdi dir="ltr">Emispasmo facciale.pdf</bdi>, 3 pagine)'
+    ) in html
 
     assert attachments(message) == {
         "Emispasmo facciale.pdf": (root / "build" / LEAFLET).read_bytes(),

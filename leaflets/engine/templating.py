@@ -22,6 +22,7 @@ from markupsafe import Markup
 from .. import __version__
 from ..config import PAPER_SIZES, Clinic
 from ..content.model import SECTION_KEYS, Content, Metadata, Section
+from ..content.typography import bind_single_letters
 from ..exceptions import Problem, TemplateError, display_path
 from ..i18n import LoadedCatalog, long_date
 from ..workspace import is_inside
@@ -268,6 +269,7 @@ def make_environment(
     env.filters["ltr"] = ltr
     env.filters["isolate"] = isolate
     env.filters["qr_svg"] = qr_svg
+    env.filters["bind_single_letters"] = partial(bind_single_letters, lang=catalog.lang)
     return env
 
 
