@@ -21,13 +21,15 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .. import __version__
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 #: The folder of the cache, inside the output folder.
 CACHE_FOLDER = ".cache"
@@ -75,8 +77,12 @@ class DerivedCache:
         # Names are hashed: a path or a condition name never becomes a file name.
         return self.folder / kind / f"{key_of(name)[:32]}.json"
 
-    def get(self, kind: str, name: str, key: str) -> Any | None:
-        """Return the value stored for *name* if it was derived from *key*, else None."""
+    def get(self, kind: str, name: str, key: str, decode: Callable[[Any], T]) -> T | None:
+        """Return *decode* of the value stored for *name*, if it was derived from *key*.
+
+        None when there is none, or when *decode* finds it the wrong shape
+        (raising KeyError, TypeError, ValueError, AttributeError or IndexError).
+        """
         path = self._path(kind, name)
         try:
             with path.open("rb") as stream:
@@ -92,8 +98,13 @@ class DerivedCache:
             and entry.get("key") == key
             and "value" in entry
         ):
-            self.hits += 1
-            return entry["value"]
+            try:
+                value = decode(entry["value"])
+            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+                logger.debug("%s: ignored, not a valid entry (%s)", path, error)
+            else:
+                self.hits += 1
+                return value
         self.misses += 1
         return None
 
@@ -114,11 +125,6 @@ class DerivedCache:
                 _replace(path, data)
             except OSError as error:
                 logger.debug("%s: not written (%s)", path, error.strerror)
-
-    def forget(self, kinds: Iterable[str]) -> None:
-        """Drop the entries not yet written of *kinds* (for tests)."""
-        folders = {self.folder / kind for kind in kinds}
-        self._pending = {p: d for p, d in self._pending.items() if p.parent not in folders}
 
 
 def _replace(path: Path, data: bytes) -> None:

@@ -73,12 +73,16 @@ def render_html(project: Project, job: Job) -> str:
 
 def _check_glyphs(project: Project, job: Job, condition: Condition, html: str) -> None:
     """Raise FontError naming each character of *html* the bundled fonts lack."""
-    from .glyphs import check_html, font_files
+    from .glyphs import check_html, coverage, font_files, missing_characters, printed_text
 
     workspace = project.workspace
-    trusted = workspace.trusted_roots()
     if project.fonts is None:
+        trusted = workspace.trusted_roots()
         project.fonts = font_files(stylesheets(workspace).values(), trusted=trusted)
+    if not missing_characters(printed_text(html), coverage(project.fonts)):
+        # The usual case, checked first: finding the files a missing
+        # character may come from costs more than the check itself.
+        return
     catalog = project.catalogs[job.lang].path
     candidates = [
         condition.contents[job.lang].path,

@@ -220,9 +220,9 @@ def expected_messages(workspace: Workspace, cache: DerivedCache | None) -> set[s
     if cache is None:
         return message_ids(template_dirs, sources=sources)
     key = key_of(*(part for shown, data in sources for part in (shown, data)))
-    found = cache.get("messages", "templates", key)
-    if isinstance(found, list) and all(isinstance(item, str) for item in found):
-        return set(found)
+    found = cache.get("messages", "templates", key, _strings)
+    if found is not None:
+        return found
     expected = message_ids(template_dirs, sources=sources)
     cache.put("messages", "templates", key, sorted(expected))
     return expected
@@ -245,15 +245,19 @@ class _ContentFiles:
             return parse()
         name = str(path)
         key = key_of(self.root, name, lang, text)
-        found = self.cache.get("content", name, key)
+        found = self.cache.get("content", name, key, lambda value: _decode(value, path))
         if found is not None:
-            try:
-                return _decode(found, path)
-            except (KeyError, TypeError, ValueError, AttributeError, IndexError):
-                pass  # Broken: derived again below, and replaced.
+            return found
         parsed = parse()
         self.cache.put("content", name, key, _encode(parsed))
         return parsed
+
+
+def _strings(value: Any) -> set[str]:
+    """Return *value*, a list of message ids, as a set."""
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise TypeError("not a list of message ids")
+    return set(value)
 
 
 def _problem_json(problem: Problem) -> list[Any]:
