@@ -8,7 +8,8 @@ condition and prints, all measured in this run on this machine:
    per HTML file (what a clinic script would do), as the baseline; and the
    overhead: the full build against bare WeasyPrint rendering the same HTML
    (same stylesheets, fonts and base URL) in a warm pool of as many
-   processes, with the build's cache of parsed inputs warm and cold;
+   processes, with the build's cache of parsed inputs warm and cold (best
+   of two runs each, in turns);
 3. the no-op rebuild time, against `leaflets --version`;
 4. the rebuild after editing one condition's Italian file: its time, how many
    outputs it rendered, against a forced build of just those outputs;
@@ -348,22 +349,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
     # 2b. The overhead: the full build against bare WeasyPrint in a warm pool
-    # of the same size, on the same HTML; the build's cache warm (as in 1,
-    # which came after the --jobs 1 build) and cold (a build folder removed).
-    bare = bare_pool(
-        pages, workdir / "bare", base_url=library.as_uri() + "/", pdf_variant="pdf/ua-1", jobs=cpus
-    )
-    shutil.rmtree(library / "build")
-    cold, report = build(library, "--jobs", str(cpus))
-    assert report["summary"]["built"] == outputs, report["summary"]
+    # of the same size, on the same HTML; the build's cache of parsed inputs
+    # warm (--force) and cold (no build folder). Each is timed twice, in
+    # turns, and the best time kept: on a shared machine the others' load
+    # comes and goes, and only ever makes a run slower.
+    bare_times, warm_times, cold_times = [], [], []
+    for _ in range(2):
+        bare_times.append(
+            bare_pool(
+                pages,
+                workdir / "bare",
+                base_url=library.as_uri() + "/",
+                pdf_variant="pdf/ua-1",
+                jobs=cpus,
+            )
+        )
+        warm, report = build(library, "--force", "--jobs", str(cpus))
+        assert report["summary"]["built"] == outputs, report["summary"]
+        warm_times.append(warm)
+        shutil.rmtree(library / "build")
+        cold, report = build(library, "--jobs", str(cpus))
+        assert report["summary"]["built"] == outputs, report["summary"]
+        cold_times.append(cold)
+    bare, warm, cold = min(bare_times), min(warm_times), min(cold_times)
     figures["bare_pool_s"] = bare
+    figures["full_warm_jobs_all_s"] = warm
     figures["full_cold_jobs_all_s"] = cold
-    figures["overhead"] = parallel / bare
+    figures["overhead"] = warm / bare
     figures["overhead_cold"] = cold / bare
     print(
         f"2b. overhead: bare WeasyPrint in a warm pool of {cpus}: {bare:.1f} s; full build "
-        f"--jobs {cpus}: {parallel:.1f} s, ratio {parallel / bare:.2f}×; with a cold cache "
-        f"(no build folder): {cold:.1f} s, ratio {cold / bare:.2f}×  (goal ≤ 1.15×)"
+        f"--jobs {cpus}: {warm:.1f} s, ratio {warm / bare:.2f}×; with a cold cache "
+        f"(no build folder): {cold:.1f} s, ratio {cold / bare:.2f}×  (goal ≤ 1.15×; "
+        "best of 2 each)"
     )
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n", "utf-8")

@@ -187,23 +187,7 @@ def build(
             report.problems = project.all_problems()
         _add(report, blocked, notify)
         # 3 and 4. Render, and record each PDF as it comes.
-        if to_render:
-            assert project is not None and jobs is not None
-            render_and_record(
-                project,
-                to_render,
-                survey=found,
-                manifest=manifest,
-                fingerprints=fingerprints,
-                jobs=jobs,
-                report=report,
-                on_start=on_start,
-                notify=notify,
-            )
-        elif on_start is not None:
-            on_start(0)
-        if project is not None and project.cache is not None and (to_render or manifest.entries):
-            project.cache.flush()  # Only into a folder the build writes in.
+        _render(project, to_render, found, manifest, fingerprints, report, jobs, on_start, notify)
         if config.data_dir.is_dir():
             found_obsolete = obsolete(
                 workspace, manifest, found.folders, report, clean=clean, variants=selection.variants
@@ -211,6 +195,39 @@ def build(
             _add(report, found_obsolete, notify)
     _finish(report, workspace, manifest, started)
     return report
+
+
+def _render(
+    project: Project | None,
+    to_render: list[Job],
+    found: Survey,
+    manifest: Manifest,
+    fingerprints: Fingerprinter,
+    report: BuildReport,
+    jobs: int | None,
+    on_start: Callable[[int], None] | None,
+    notify: Callable[[Outcome], None],
+) -> None:
+    """Render and record *to_render* (phases three and four), then write the cache."""
+    if to_render:
+        assert project is not None and jobs is not None
+        render_and_record(
+            project,
+            to_render,
+            survey=found,
+            manifest=manifest,
+            fingerprints=fingerprints,
+            jobs=jobs,
+            report=report,
+            on_start=on_start,
+            notify=notify,
+        )
+    elif on_start is not None:
+        on_start(0)
+    if project is not None and project.cache is not None and (to_render or manifest.entries):
+        # Only into a folder the build writes in: a build that fails in
+        # phase one leaves nothing behind.
+        project.cache.flush()
 
 
 @contextlib.contextmanager

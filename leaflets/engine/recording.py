@@ -20,6 +20,7 @@ from .manifest import MANIFEST_NAME, Entry, Manifest
 from .planning import BuildReport, Job, Outcome, Survey
 
 if TYPE_CHECKING:
+    from . import workers
     from .loading import Project
     from .workers import Result
 
@@ -43,7 +44,6 @@ def render_and_record(
 
     workspace = project.workspace
     config = workspace.config
-    base_url = workspace.root.as_uri() + "/"
     versions = {
         condition.slug: condition.metadata.version
         for condition in project.conditions
@@ -66,22 +66,7 @@ def render_and_record(
         for condition in project.conditions
         if condition.placeholders
     }
-    # Fill every template before writing any PDF: an error in a template
-    # shows up before the batch starts.
-    tasks: list[workers.Task] = []
-    rendered_jobs: list[Job] = []
-    for job in to_render:
-        try:
-            html = render_html(project, job)
-        except LeafletsError as error:
-            outcome = Outcome(job, "failed", str(error))
-            report.outcomes.append(outcome)
-            notify(outcome)
-            continue
-        tasks.append(
-            workers.Task(job.name, html, base_url, job.output, epochs.get(job.condition, 0))
-        )
-        rendered_jobs.append(job)
+    tasks, rendered_jobs = _fill(project, to_render, epochs, report, notify)
     _remove_leftovers(config.output_dir)
     if on_start is not None:
         on_start(len(tasks))
@@ -110,6 +95,39 @@ def render_and_record(
         notify(outcome)
     if font_fallback:
         logger.warning(FONT_FALLBACK_WARNING, font_fallback)
+
+
+def _fill(
+    project: Project,
+    to_render: list[Job],
+    epochs: dict[str, int],
+    report: BuildReport,
+    notify: Callable[[Outcome], None],
+) -> tuple[list[workers.Task], list[Job]]:
+    """Fill the template of every job; return the tasks to render and their jobs.
+
+    Every template is filled before any PDF is written: an error in a
+    template shows up before the batch starts. A job that fails here is
+    added to *report* as failed.
+    """
+    from . import workers
+
+    base_url = project.workspace.root.as_uri() + "/"
+    tasks: list[workers.Task] = []
+    jobs: list[Job] = []
+    for job in to_render:
+        try:
+            html = render_html(project, job)
+        except LeafletsError as error:
+            outcome = Outcome(job, "failed", str(error))
+            report.outcomes.append(outcome)
+            notify(outcome)
+            continue
+        tasks.append(
+            workers.Task(job.name, html, base_url, job.output, epochs.get(job.condition, 0))
+        )
+        jobs.append(job)
+    return tasks, jobs
 
 
 #: What a build says, once, when WeasyPrint subset the fonts with fontTools.
