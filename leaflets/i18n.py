@@ -14,7 +14,7 @@ from pathlib import Path
 from babel import Locale
 from babel.dates import format_date
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_file
+from babel.messages.extract import extract
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import PoFileError, read_po, write_po
 
@@ -216,12 +216,12 @@ def _reason(error: PoFileError) -> str:
     return re.sub(r" on \d+$", "", str(error.args[0]))
 
 
-def extract_messages(
+def template_sources(
     template_dirs: Iterable[Path], *, trusted: Iterable[Path] | None = None
-) -> Catalog:
-    """Extract every translatable message from the templates into a template catalog.
+) -> list[tuple[str, bytes]]:
+    """Return each template messages are extracted from, as its location name and its bytes.
 
-    Locations read ``templates/leaflet.html:12`` whether the template is the
+    Names read ``templates/leaflet.html`` whether the template is the
     workspace's or the built-in theme's, so that catalogs never carry a
     machine's absolute paths and diff cleanly. A template whose real path is
     outside *trusted* (default: the template folders themselves) is never
@@ -229,9 +229,7 @@ def extract_messages(
     """
     template_dirs = list(template_dirs)
     roots = tuple(trusted if trusted is not None else (path.resolve() for path in template_dirs))
-    template = Catalog(
-        project=PROJECT, fuzzy=False, header_comment="# Messages of the leaflets templates."
-    )
+    sources = []
     for folder in template_dirs:
         # As Babel's extract_from_dir walks, minus the files outside.
         for directory, subfolders, files in os.walk(folder):
@@ -241,16 +239,36 @@ def extract_messages(
                 if not name.endswith((".html", ".txt")) or not is_inside(path, roots):
                     continue
                 shown = (Path(folder.name) / path.relative_to(folder)).as_posix()
-                for lineno, message, comments, context in extract_from_file(
-                    "jinja2", path, options=JINJA_OPTIONS
-                ):
-                    template.add(
-                        message,
-                        None,
-                        [(shown, lineno)],
-                        auto_comments=comments,
-                        context=context,
-                    )
+                sources.append((shown, path.read_bytes()))
+    return sources
+
+
+def extract_messages(
+    template_dirs: Iterable[Path],
+    *,
+    trusted: Iterable[Path] | None = None,
+    sources: list[tuple[str, bytes]] | None = None,
+) -> Catalog:
+    """Extract every translatable message from the templates into a template catalog.
+
+    The templates are those template_sources() finds, or *sources* when given.
+    """
+    if sources is None:
+        sources = template_sources(template_dirs, trusted=trusted)
+    template = Catalog(
+        project=PROJECT, fuzzy=False, header_comment="# Messages of the leaflets templates."
+    )
+    for shown, data in sources:
+        for lineno, message, comments, context in extract(
+            "jinja2", io.BytesIO(data), options=JINJA_OPTIONS
+        ):
+            template.add(
+                message,
+                None,
+                [(shown, lineno)],
+                auto_comments=comments,
+                context=context,
+            )
     return template
 
 
@@ -260,13 +278,20 @@ DESK_TEMPLATES = "desk"
 
 
 def message_ids(
-    template_dirs: Iterable[Path], *, trusted: Iterable[Path] | None = None
+    template_dirs: Iterable[Path],
+    *,
+    trusted: Iterable[Path] | None = None,
+    sources: list[tuple[str, bytes]] | None = None,
 ) -> set[str]:
-    """Return the ids of the messages the leaflet templates use (not the desk's)."""
+    """Return the ids of the messages the leaflet templates use (not the desk's).
+
+    The templates are those template_sources() finds, or *sources* when given.
+    """
+    catalog = extract_messages(template_dirs, trusted=trusted, sources=sources)
     # A plural message is known by its singular id, as catalogs look it up.
     return {
         str(message.id[0] if isinstance(message.id, tuple) else message.id)
-        for message in extract_messages(template_dirs, trusted=trusted)
+        for message in catalog
         if message.id
         and not all(Path(path).parent.name == DESK_TEMPLATES for path, _ in message.locations)
     }

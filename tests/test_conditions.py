@@ -449,3 +449,77 @@ def test_placeholders_in_lists_and_checked_fields(make_workspace: Callable[..., 
         f"{IT}:{line_of(IT, '  - Farmaci, iniezioni')}: key_points[3]: "
         "'TODO: one more key point' is a placeholder; replace it before printing",
     ]
+
+
+def loaded_with_lines(data: object) -> object:
+    """Return *data* with the line of every mapping, key, sequence and item, for comparing."""
+    from leaflets.content.yaml_loader import LineDict, LineList
+
+    if isinstance(data, LineDict):
+        return (
+            "map",
+            data.line,
+            {k: (data.line_of(k), loaded_with_lines(v)) for k, v in data.items()},
+        )
+    if isinstance(data, LineList):
+        return (
+            "seq",
+            data.line,
+            [(data.line_of(i), loaded_with_lines(v)) for i, v in enumerate(data)],
+        )
+    return (type(data).__name__, data)
+
+
+def yaml_samples() -> list[str]:
+    """Return the YAML of every shipped data file, and a few with duplicate keys and odd values."""
+    root = Path(__file__).parent.parent
+    samples = [path.read_text("utf-8") for path in sorted(root.glob("data/*/condition.yaml"))]
+    samples += [
+        path.read_text("utf-8").split("---\n")[1] for path in sorted(root.glob("data/*/*.md"))
+    ]
+    samples.append("a: 1\nb:\n  - x\n  - y: 2\n    y: 3\na: 2027-02-30\nc: " + "9" * 5000 + "\n")
+    return samples
+
+
+@pytest.mark.parametrize("text", yaml_samples())
+def test_libyaml_and_the_reference_loader_agree(text: str) -> None:
+    """Valid files take libyaml's fast path: same values, same lines, same duplicate keys."""
+    from leaflets.content import yaml_loader
+
+    fast = yaml_loader._fast_load(text, "x.yaml", 3)
+    assert fast is not None, "a valid file must take the fast path"
+    loader = yaml_loader._Loader(text, "x.yaml", 3)
+    reference = loader.get_single_data()
+    loader.dispose()
+    assert loaded_with_lines(fast[0]) == loaded_with_lines(reference)
+    assert fast[1] == loader.duplicates
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: &x 1\nb: *x\n",  # Anchors and aliases.
+        "a: \x01\n",  # A character YAML refuses.
+        "a: [1, 2\n",  # Invalid.
+        "a: 1\n---\nb: 2\n",  # Two documents.
+    ],
+)
+def test_what_libyaml_would_word_differently_goes_to_the_reference_loader(text: str) -> None:
+    from leaflets.content import yaml_loader
+
+    assert yaml_loader._fast_load(text, "x.yaml", 0) is None
+
+
+def test_without_libyaml_the_reference_loader_does_it_all(
+    make_workspace: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from leaflets.content import yaml_loader
+
+    root = make_workspace(files=replaced(META, "owner:", "owner: x\nowner:"))
+    expected = problems_of(root)
+    assert expected == [f"{META}:9: owner: this key is given twice"]
+    monkeypatch.setattr(yaml_loader, "_CSafeLoader", None)
+    assert yaml_loader._fast_load("a: 1\n", "x.yaml", 0) is None
+    assert problems_of(root) == expected
+    (condition,) = load_project(open_workspace(root)).conditions
+    assert condition.contents["en"].title == "Hemifacial spasm"

@@ -296,7 +296,8 @@ def test_an_interrupted_write_leaves_no_partial_file(
     monkeypatch.setattr(os, "fsync", real_fsync)
 
     output = workspace / "build"
-    assert not [path.name for path in output.iterdir() if path.name.startswith(".")]
+    # No temporary file left (.cache holds the parsed inputs of the first build).
+    assert [path.name for path in output.iterdir() if path.name.startswith(".")] == [".cache"]
     after = {path.name: path.read_bytes() for path in output.glob("*.pdf")}
     changed = {name for name in before if after[name] != before[name]}
     assert changed == {"hemifacial-spasm.en.leaflet.pdf"}  # Only the first was replaced.
@@ -372,6 +373,7 @@ def test_removed_condition_language_and_template_are_reported_then_cleaned(
         "0 built, 1 unchanged, 0 failed, 0 skipped, 5 removed, 0 warnings; "
     )
     assert sorted(path.name for path in (workspace / "build").iterdir()) == [
+        ".cache",
         "hemifacial-spasm.it.leaflet.pdf",
         MANIFEST_NAME,
     ]
@@ -571,7 +573,7 @@ def test_a_full_disk_fails_the_outputs_it_stops_and_keeps_the_manifest(
     replace_in(workspace / "leaflets.toml", "+39 02 0000 0000", "+39 02 1111 1111")
     output = workspace / "build"
     manifest = output / MANIFEST_NAME
-    before = {path.name: path.read_bytes() for path in output.iterdir()}
+    before = {path.name: path.read_bytes() for path in output.iterdir() if path.is_file()}
     real_fsync = os.fsync
     calls = []
 
@@ -599,7 +601,7 @@ def test_a_full_disk_fails_the_outputs_it_stops_and_keeps_the_manifest(
     ]
     assert lines[3].startswith("2 built, 0 unchanged, 2 failed, 0 skipped, 0 removed, 0 warnings")
     assert len(lines) == 4
-    after = {path.name: path.read_bytes() for path in output.iterdir()}
+    after = {path.name: path.read_bytes() for path in output.iterdir() if path.is_file()}
     assert after[MANIFEST_NAME] == before[MANIFEST_NAME]  # Unchanged, not half-written.
     assert {name for name in after if after[name] != before.get(name)} == {
         "hemifacial-spasm.en.leaflet.pdf",

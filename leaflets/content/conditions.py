@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from markupsafe import Markup
 
@@ -208,6 +209,44 @@ def load_content(path: Path, *, root: Path, lang: str) -> tuple[Content | None, 
     text, read_problem = _read_text(path, shown, root=root)
     if read_problem:
         return None, [read_problem]
+    return parse_content(text, path=path, shown=shown, root=root, lang=lang)
+
+
+#: A content file once parsed: its content (None when unusable), its problems,
+#: and the readability warning about it, if any.
+ParsedContent = tuple[Content | None, list[Problem], Problem | None]
+
+
+class ContentCache(Protocol):
+    """Something that keeps parsed content files between builds (see engine/cache.py)."""
+
+    def content(
+        self, path: Path, text: str, lang: str, parse: Callable[[], ParsedContent]
+    ) -> ParsedContent:
+        """Return what *parse* returns for *text*, from an earlier build when it can."""
+        ...
+
+
+def _parsed_content(
+    path: Path, *, root: Path, lang: str, cache: ContentCache | None
+) -> ParsedContent:
+    """Read and parse ``<lang>.md``, and measure its readability; through *cache* if any."""
+    shown = display_path(path, root)
+    text, read_problem = _read_text(path, shown, root=root)
+    if read_problem:
+        return None, [read_problem], None
+
+    def parse() -> ParsedContent:
+        content, problems = parse_content(text, path=path, shown=shown, root=root, lang=lang)
+        return content, problems, _readability_problem(content, shown) if content else None
+
+    return parse() if cache is None else cache.content(path, text, lang, parse)
+
+
+def parse_content(
+    text: str, *, path: Path, shown: str, root: Path, lang: str
+) -> tuple[Content | None, list[Problem]]:
+    """Parse the text of ``<lang>.md`` read from *path* (shown as *shown* in messages)."""
     match = _FRONT_MATTER_RE.match(text)
     if not match:
         return None, [
@@ -394,13 +433,19 @@ def _read_text(path: Path, shown: str, *, root: Path) -> tuple[str, Problem | No
 
 
 def load_condition(
-    folder: Path, *, root: Path, languages: tuple[str, ...], source_language: str = ""
+    folder: Path,
+    *,
+    root: Path,
+    languages: tuple[str, ...],
+    source_language: str = "",
+    cache: ContentCache | None = None,
 ) -> Condition:
     """Load one condition folder; problems are recorded on the result, never raised.
 
     Content files are checked against what they were translated from;
     *source_language* (default: the first of *languages*) is the one
-    written first, which needs no ``translated_from``.
+    written first, which needs no ``translated_from``. *cache* keeps parsed
+    content files between builds.
     """
     condition = Condition(slug=folder.name, folder=folder)
     shown_folder = display_path(folder, root)
@@ -427,6 +472,7 @@ def load_condition(
     else:
         condition.metadata, found = load_metadata(metadata_path, root=root, slug=folder.name)
         condition.problems.extend(found)
+    readability: list[Problem] = []
     for path in sorted(folder.glob("*.md")):
         lang = path.stem
         reason = validate_language(lang)
@@ -440,10 +486,12 @@ def load_condition(
                 )
             )
             continue
-        content, found = load_content(path, root=root, lang=lang)
+        content, found, hard_to_read = _parsed_content(path, root=root, lang=lang, cache=cache)
         condition.problems.extend(found)
         if content is not None:
             condition.contents[lang] = content
+        if hard_to_read is not None:
+            readability.append(hard_to_read)
     _compare_languages(condition, root=root, languages=languages)
     condition.problems.extend(
         translations.translation_problems(
@@ -452,27 +500,26 @@ def load_condition(
             source_language=source_language or (languages[0] if languages else "en"),
         )
     )
-    _check_readability(condition, root=root)
+    # Readability comes last, after the problems between languages.
+    condition.problems.extend(readability)
     return condition
 
 
-def _check_readability(condition: Condition, *, root: Path) -> None:
-    """Warn about content harder to read than a reading age of about 11-13."""
+def _readability_problem(content: Content, shown: str) -> Problem | None:
+    """Return a warning when *content* is harder to read than a reading age of about 11-13."""
     from .readability import measure, plain_text
 
-    for lang, content in condition.contents.items():
-        score = measure(plain_text(content), lang)
-        if score is not None and not score.ok:
-            condition.problems.append(
-                Problem(
-                    display_path(content.path, root),
-                    None,
-                    "readability",
-                    f"{score}: too hard for a reading age of about 11-13; "
-                    "use shorter sentences and everyday words",
-                    severity="warning",
-                )
-            )
+    score = measure(plain_text(content), content.lang)
+    if score is None or score.ok:
+        return None
+    return Problem(
+        shown,
+        None,
+        "readability",
+        f"{score}: too hard for a reading age of about 11-13; "
+        "use shorter sentences and everyday words",
+        severity="warning",
+    )
 
 
 def _compare_languages(condition: Condition, *, root: Path, languages: tuple[str, ...]) -> None:
@@ -511,8 +558,12 @@ def load_conditions(
     languages: tuple[str, ...],
     only: tuple[str, ...] = (),
     source_language: str = "",
+    cache: ContentCache | None = None,
 ) -> tuple[list[Condition], list[Problem]]:
-    """Load every condition folder under *data_dir* (or only those named)."""
+    """Load every condition folder under *data_dir* (or only those named).
+
+    *cache* keeps parsed content files between builds.
+    """
     if not data_dir.is_dir():
         return [], [Problem(display_path(data_dir, root), None, None, "data folder does not exist")]
     folders = sorted(
@@ -531,6 +582,8 @@ def load_conditions(
         ]
         folders = [folder for folder in folders if folder.name in only]
     return [
-        load_condition(folder, root=root, languages=languages, source_language=source_language)
+        load_condition(
+            folder, root=root, languages=languages, source_language=source_language, cache=cache
+        )
         for folder in folders
     ], problems

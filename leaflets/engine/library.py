@@ -22,7 +22,9 @@ from ..exceptions import LeafletsError, Problem
 from ..workspace import Workspace, open_workspace
 from . import build as builder
 from .build import BuildReport, Job, Outcome, Project, Status
+from .loading import open_cache
 from .manifest import Entry, Manifest, job_name
+from .planning import condition_folders
 
 if TYPE_CHECKING:
     from .rendering import Rendered
@@ -82,7 +84,7 @@ class Library:
 
     def conditions(self) -> list[str]:
         """Return the ids of the workspace's conditions (its data folders), sorted."""
-        return sorted(builder._condition_folders(self.config.data_dir))
+        return sorted(condition_folders(self.config.data_dir))
 
     def status(
         self,
@@ -215,6 +217,7 @@ class Library:
             languages=languages,
             templates=templates,
             variants=variants,
+            cache=open_cache(self.workspace),
         )
 
     def plan(self, project: Project) -> tuple[list[Job], list[Outcome]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import os
 import posixpath
 import re
@@ -268,9 +269,20 @@ def make_environment(
     env.filters["css_string"] = css_string
     env.filters["ltr"] = ltr
     env.filters["isolate"] = isolate
-    env.filters["qr_svg"] = qr_svg
+    env.filters["qr_svg"] = _qr_svg
     env.filters["bind_single_letters"] = partial(bind_single_letters, lang=catalog.lang)
     return env
+
+
+@functools.lru_cache(maxsize=1024, typed=True)
+def _qr_svg(url: str, title: str = "") -> Markup:
+    """Return qr_svg(url, title), drawn once per process.
+
+    Drawing a QR code takes segno longer than filling the rest of a leaflet,
+    and every template and print variant of a leaflet shows the same one.
+    Markup is immutable: sharing it is safe.
+    """
+    return qr_svg(url, title)
 
 
 def _long_date_filter(value: datetime.date, lang: str) -> str:
