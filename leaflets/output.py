@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from .exceptions import LeafletsError, WriteError
+from .exceptions import LeafletsError, WriteError, display_path
 
 #: The file in an output folder that builds lock while they write there.
 LOCK_NAME = ".leaflets.lock"
@@ -75,12 +75,17 @@ def atomic_write(path: Path, data: bytes, *, overwrite: bool = True, shown: str 
 
 
 def atomic_write_all(
-    files: Sequence[tuple[Path, bytes]], *, overwrite: bool = True, shown: str = ""
+    files: Sequence[tuple[Path, bytes]],
+    *,
+    overwrite: bool = True,
+    shown: str = "",
+    root: Path | None = None,
 ) -> None:
     """Write several files so that either all of them change or none does.
 
     Every file is written to a temporary one first; only when all are
     complete are they renamed into place (a rename needs no disk space).
+    Messages name a file relative to *root* when given.
     """
     created: list[Path] = []
     temporaries: list[tuple[str, Path]] = []
@@ -102,11 +107,10 @@ def atomic_write_all(
                 os.unlink(temporary)
     except OSError as error:
         _clean(temporaries, created)
+        name = shown or display_path(current, root)
         if isinstance(error, FileExistsError) and not overwrite:
-            raise WriteError(
-                f"{shown or current}: already exists; not overwriting it", error
-            ) from None
-        raise _write_error(shown or str(current), error) from None
+            raise WriteError(f"{name}: already exists; not overwriting it", error) from None
+        raise _write_error(name, error) from None
     except BaseException:
         _clean(temporaries, created)
         raise
