@@ -321,6 +321,10 @@ def test_a_full_disk_during_mark_translated_is_one_line(
 # Item 9: addresses through IDNA 2008, refusing what normalization would change.
 
 
+INVISIBLE = "it contains a line break or an invisible character"
+SHAPE = "it should look like name@example.org or Name <name@example.org>"
+
+
 @pytest.mark.parametrize(
     ("address", "why"),
     [
@@ -328,10 +332,10 @@ def test_a_full_disk_during_mark_translated_is_one_line(
         ("ａnna@example.org", "it contains look-alike characters, such as full-width letters"),
         ("a@exa\u200bmple.org", "it contains a line break or an invisible character"),
         ("a@exa\u2028mple.org", "it contains a line break or an invisible character"),
-        ("a@example.org\r\nBcc: spy@evil.org", "it contains a line break or an invisible character"),
+        ("a@example.org\r\nBcc: spy@evil.org", INVISIBLE),
         ("a@b..org", "the part after @ is not a valid domain"),
         ('"a@example.org" <b@evil.org>', "the name before <…> looks like another email address"),
-        ("Mario a@example.org <b@evil.org>", "it should look like name@example.org or Name <name@example.org>"),
+        ("Mario a@example.org <b@evil.org>", SHAPE),
     ],
 )  # fmt: skip
 def test_addresses_that_would_change_or_mislead_are_refused(address: str, why: str) -> None:
