@@ -120,3 +120,20 @@ class MailError(LeafletsError):
 
 class PacketError(LeafletsError):
     """A patient packet cannot be made from the chosen leaflets."""
+
+
+class WriteError(LeafletsError, OSError):
+    """A file could not be written (a full disk, a read-only folder); nothing was half-written.
+
+    Also an OSError, with its ``errno`` and ``strerror``, so that code which
+    handles a failed write as an OSError keeps working.
+    """
+
+    def __init__(self, message: str, error: OSError) -> None:
+        super().__init__(message)
+        self.errno = error.errno
+        self.strerror = error.strerror
+
+    def __str__(self) -> str:
+        # OSError would print "[Errno 28] …" once errno is set.
+        return str(self.args[0])

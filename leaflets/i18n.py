@@ -352,7 +352,7 @@ def init_catalog(locales_dir: Path, lang: str, template_dirs: list[Path], *, roo
     template = extract_messages(template_dirs)
     catalog = Catalog(locale=lang, project=PROJECT, fuzzy=False)
     catalog.update(template)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # atomic_write() makes the folders, and removes them again when the disk is full.
     _write_po_atomic(path, catalog)
     return path
 

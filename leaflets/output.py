@@ -6,34 +6,144 @@ import contextlib
 import fcntl
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from .exceptions import LeafletsError
+from .exceptions import LeafletsError, WriteError, display_path
 
 #: The file in an output folder that builds lock while they write there.
 LOCK_NAME = ".leaflets.lock"
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write *data* to *path* through a temporary file in the same folder.
+def _write_fd(handle: int, data: bytes) -> None:
+    """Write all of *data* to the open file *handle* (os.write may write only a part)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(handle, view)
+        view = view[written:]
 
-    The temporary file is renamed over *path* only once it is complete and
-    flushed to disk, so readers see the old file or the new one, never a part.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """Return *folder* and those of its parents that do not exist yet, outermost first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing[::-1]
+
+
+def _remove_folders(folders: list[Path]) -> None:
+    """Remove the *folders* this write created, innermost first, when they are still empty."""
+    for folder in reversed(folders):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
+def _temporary(path: Path, data: bytes) -> str:
+    """Write *data* to a new temporary file beside *path*, flushed to disk; return its name."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
+        try:
+            _write_fd(handle, data)
+            os.fsync(handle)
+        finally:
+            os.close(handle)
         os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+    return temporary
+
+
+def _write_error(shown: str, error: OSError) -> WriteError:
+    return WriteError(f"{shown}: cannot be written ({error.strerror}); nothing was changed", error)
+
+
+def atomic_write(path: Path, data: bytes, *, overwrite: bool = True, shown: str = "") -> None:
+    """Write *data* to *path* through a temporary file in the same folder.
+
+    The temporary file is renamed over *path* only once it is complete and
+    flushed to disk, so readers see the old file or the new one, never a part.
+    Without *overwrite*, an existing *path* is left alone and refused, even
+    one that appears while writing. Raises WriteError (an OSError too), whose
+    message names the file as *shown* (default: its path), when the disk is
+    full or the folder cannot be written; folders this call created are
+    removed again.
+    """
+    atomic_write_all([(path, data)], overwrite=overwrite, shown=shown)
+
+
+def atomic_write_all(
+    files: Sequence[tuple[Path, bytes]],
+    *,
+    overwrite: bool = True,
+    shown: str = "",
+    root: Path | None = None,
+) -> None:
+    """Write several files so that either all of them change or none does.
+
+    Every file is written to a temporary one first; only when all are
+    complete are they renamed into place (a rename needs no disk space).
+    Messages name a file relative to *root* when given.
+    """
+    created: list[Path] = []
+    temporaries: list[tuple[str, Path]] = []
+    current = files[0][0] if files else Path()
+    try:
+        for path, data in files:
+            current = path
+            missing = _missing_folders(path.parent)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            created.extend(missing)
+            temporaries.append((_temporary(path, data), path))
+        for temporary, path in temporaries:
+            current = path
+            if overwrite:
+                os.replace(temporary, path)
+            else:
+                # link() fails when the name exists, which a rename would not.
+                os.link(temporary, path)
+                os.unlink(temporary)
+    except OSError as error:
+        _clean(temporaries, created)
+        name = shown or display_path(current, root)
+        if isinstance(error, FileExistsError) and not overwrite:
+            raise WriteError(f"{name}: already exists; not overwriting it", error) from None
+        raise _write_error(name, error) from None
+    except BaseException:
+        _clean(temporaries, created)
+        raise
+
+
+def _clean(temporaries: list[tuple[str, Path]], created: list[Path]) -> None:
+    for temporary, _ in temporaries:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+    _remove_folders(created)
+
+
+def append_line(path: Path, line: bytes, *, shown: str = "") -> None:
+    """Append *line* to *path* whole, or leave the file as it was and raise WriteError.
+
+    On a full disk a part of the line may reach the file before the error:
+    it is cut off again, so a log never holds half a record.
+    """
+    try:
+        handle = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as error:
+        raise _write_error(shown or str(path), error) from None
+    try:
+        size = os.fstat(handle).st_size
+        try:
+            _write_fd(handle, line)
+            os.fsync(handle)
+        except OSError as error:
+            with contextlib.suppress(OSError):
+                os.ftruncate(handle, size)
+            raise _write_error(shown or str(path), error) from None
+    finally:
+        os.close(handle)
 
 
 @contextlib.contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterable
@@ -114,22 +115,65 @@ def init_workspace(destination: Path) -> list[Path]:
 
     leaflets.toml is the commented example written from the schema; the
     condition data and assets are copied from the demo. Refuses to touch a
-    folder that already has any of them.
+    folder that already has any of them. Everything is made in a hidden
+    folder inside *destination* first, then moved into place, so a full disk
+    leaves nothing behind (WriteError) and `init` can simply be run again.
     """
+    import tempfile
+
+    from .exceptions import WriteError
+
     source = demo_dir()
     names = (CONFIG_NAME, "data", "assets")
     for name in names:
         if (destination / name).exists():
             raise ConfigError(f"{destination / name}: already exists; not overwriting it")
-    created = []
-    destination.mkdir(parents=True, exist_ok=True)
-    for name in names:
-        src, dst = source / name, destination / name
-        if name == CONFIG_NAME:
-            dst.write_text(example_toml(), encoding="utf-8")
-        elif src.is_dir():
-            shutil.copytree(src, dst)
+    missing = [folder for folder in (destination, *destination.parents) if not folder.exists()]
+    moved: list[Path] = []
+    staging: Path | None = None
+    try:
+        destination.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".leaflets-init-", dir=destination))
+        for name in names:
+            src, dst = source / name, staging / name
+            if name == CONFIG_NAME:
+                dst.write_text(example_toml(), encoding="utf-8")
+            elif src.is_dir():
+                _copy_folder(src, dst)
+            else:
+                shutil.copy2(src, dst)
+        for name in names:
+            # A rename within one folder needs no space and never leaves half a file.
+            os.rename(staging / name, destination / name)
+            moved.append(destination / name)
+    except OSError as error:
+        for path in moved:
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        for folder in missing:  # innermost first
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise WriteError(
+            f"{destination}: cannot create the workspace ({error.strerror}); nothing was created",
+            error,
+        ) from None
+    staging.rmdir()
+    return moved
+
+
+def _copy_folder(source: Path, destination: Path) -> None:
+    """Copy the folder *source* to *destination*; raise the first OSError as it is.
+
+    (shutil.copytree gathers errors into one shutil.Error without a reason to show.)
+    """
+    destination.mkdir()
+    for path in sorted(source.rglob("*")):
+        target = destination / path.relative_to(source)
+        if path.is_dir():
+            target.mkdir()
         else:
-            shutil.copy2(src, dst)
-        created.append(dst)
-    return created
+            shutil.copy2(path, target)

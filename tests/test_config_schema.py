@@ -96,7 +96,7 @@ def test_a_value_outside_the_choices_is_reported_with_the_checks(
         load_config(root)
     assert [str(problem) for problem in caught.value.problems] == [
         "leaflets.toml:6: email.colour: unknown key (expected one of: host, port, security, "
-        "username, from, max_attachments_size, timeout, log, log_recipients)",
+        "username, from, max_attachments_size, timeout, log, log_recipients, max_recipients)",
         "leaflets.toml:4: email.log: '../x' is outside the workspace",
         "leaflets.toml:5: email.security: 'tls' is not one of: starttls, ssl, none",
     ]

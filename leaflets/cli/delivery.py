@@ -5,10 +5,14 @@ from __future__ import annotations
 import contextlib
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .options import delivery_selection, handle_errors, open_library, workspace_option
+
+if TYPE_CHECKING:
+    from ..delivery.smtp import SendResult
 
 
 @click.command()
@@ -71,6 +75,7 @@ def packet(
     help="Save an unsent draft for Outlook or Thunderbird instead of sending.",
 )
 @click.option("-n", "--dry-run", is_flag=True, help="Show what would be sent; send nothing.")
+@click.option("--force", is_flag=True, help="Let --draft replace an existing file.")
 @handle_errors
 def email(
     workspace_path: Path | None,
@@ -82,6 +87,7 @@ def email(
     packet: bool,
     draft: Path | None,
     dry_run: bool,
+    force: bool,
 ) -> None:
     """Email the chosen leaflets to a patient, in the patient's language.
 
@@ -98,7 +104,13 @@ def email(
         conditions=conditions, lang=lang, templates=templates or ("leaflet",), variant=variant
     )
     delivery = deliver(
-        library, selection, to=recipients, packet=packet, draft=draft, dry_run=dry_run
+        library,
+        selection,
+        to=recipients,
+        packet=packet,
+        draft=draft,
+        dry_run=dry_run,
+        force=force,
     )
     if delivery.action == "dry-run":
         click.echo("Would send (nothing was sent):")
@@ -106,20 +118,32 @@ def email(
         click.echo(line)
     if delivery.action == "draft":
         click.echo(f"wrote    {draft}  (an unsent draft: open it in Outlook or Thunderbird)")
-    result = delivery.result
-    if result is not None:
-        if result.accepted:
-            click.echo(f"sent to {', '.join(result.accepted)}")
-        if result.refused:
-            refused = ", ".join(
-                f"{address} ({code} {reply})" for address, (code, reply) in result.refused.items()
-            )
-            click.echo(
-                f"Error: sent to {', '.join(result.accepted)}, "
-                f"but the mail server refused: {refused}",
-                err=True,
-            )
-            sys.exit(1)
+    if delivery.result is not None:
+        report_sent(delivery.result)
+
+
+def report_sent(result: SendResult) -> None:
+    """Print who got the message; exit 1 when anyone did not, or may not have."""
+    if result.accepted:
+        click.echo(f"sent to {', '.join(result.accepted)}")
+    if result.log_error:
+        # The messages went out: a second try would send them twice.
+        click.echo(
+            f"Warning: {result.log_error}: the send log misses this message "
+            f"({result.message_id}); add it by hand",
+            err=True,
+        )
+    if result.unconfirmed:
+        click.echo(f"Error: {result.problem}", err=True)
+    if result.refused:
+        refused = ", ".join(
+            f"{address} ({f'{code} ' if code else ''}{reply})"
+            for address, (code, reply) in result.refused.items()
+        )
+        sent = ", ".join(result.accepted) or "nobody"
+        click.echo(f"Error: sent to {sent}, but the mail server refused: {refused}", err=True)
+    if not result.ok:
+        sys.exit(1)
 
 
 @click.command()

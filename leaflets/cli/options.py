@@ -79,12 +79,29 @@ workspace_option = click.option(
     default=None,
     help="Workspace folder (default: the nearest one holding leaflets.toml).",
 )
+
+
+def _once_each(context: click.Context, parameter: click.Parameter, value: Any) -> Any:
+    """Keep each value of a repeatable option once: `-t handout -t handout` is one handout."""
+    return tuple(dict.fromkeys(value))
+
+
+def _exactly_one(context: click.Context, parameter: click.Parameter, value: Any) -> Any:
+    """Return the one value of a repeatable option; refuse two different ones."""
+    values = tuple(dict.fromkeys(value))
+    if len(values) > 1:
+        given = ", ".join(repr(v) for v in values)
+        raise click.BadParameter(f"give the patient's one language, not {given}")
+    return values[0]
+
+
 selection_options = [
     click.option(
         "-c",
         "--condition",
         "conditions",
         multiple=True,
+        callback=_once_each,
         metavar="SLUG",
         help="Only this condition (repeatable).",
     ),
@@ -93,6 +110,7 @@ selection_options = [
         "--lang",
         "languages",
         multiple=True,
+        callback=_once_each,
         metavar="CODE",
         help="Only this language (repeatable).",
     ),
@@ -101,6 +119,7 @@ selection_options = [
         "--template",
         "templates",
         multiple=True,
+        callback=_once_each,
         type=click.Choice(list(TEMPLATES)),
         help="Only this template (repeatable).",
     ),
@@ -108,6 +127,7 @@ selection_options = [
         "--variant",
         "variants",
         multiple=True,
+        callback=_once_each,
         type=click.Choice(list(VARIANTS)),
         help="Print variant (repeatable; default: [build] variants, else standard).",
     ),
@@ -132,6 +152,8 @@ def one_language(function: F) -> F:
         "-l",
         "--lang",
         required=True,
+        multiple=True,
+        callback=_exactly_one,
         metavar="CODE",
         help="The patient's language (exactly one).",
     )(function)

@@ -51,6 +51,69 @@ def unsafe_name(value: str) -> str | None:
     return None
 
 
+#: Bidirectional overrides and isolates: they make text read in another order than it is.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def control_character(value: str) -> str | None:
+    """Return the first control character in *value* as "U+000D", or None when it has none.
+
+    Line breaks and other controls (C0, C1, U+2028, U+2029) and bidirectional
+    overrides: a configured text goes into email headers, PDF metadata and
+    printed lines, where each of them either breaks something or hides text.
+    """
+    for ch in value:
+        if unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI_CONTROLS:
+            return f"U+{ord(ch):04X}"
+    return None
+
+
+def host_problem(host: str) -> str | None:
+    """Return why *host* is not a host name or IP address to connect to, or None.
+
+    Labels are checked as DNS does (1 to 63 characters, 253 in all); an
+    international name must have an IDNA 2008 form (see ascii_host()).
+    """
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+        return None
+    except ValueError:
+        pass
+    try:
+        ascii_host = ascii_host_name(host)
+    except ValueError as error:
+        return f"{short_quote(host)} is not a host name ({error})"
+    labels = ascii_host.removesuffix(".").split(".")
+    if len(ascii_host) > 253:
+        return f"{short_quote(host)} is not a host name (longer than 253 characters)"
+    for label in labels:
+        if not label:
+            return f"{short_quote(host)} is not a host name (it has an empty part, as in 'a..b')"
+        if len(label) > 63:
+            return f"{short_quote(host)} is not a host name (a part is longer than 63 characters)"
+        if not re.fullmatch(r"[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?", label):
+            return f"{short_quote(host)} is not a host name (letters, digits, '-' and '.' only)"
+    return None
+
+
+def ascii_host_name(host: str) -> str:
+    """Return *host* in ASCII: IDNA 2008 (UTS 46, as browsers) for an international name.
+
+    Raise ValueError when it has none. (The standard library's codec is IDNA
+    2003, which would connect to another server for a name such as ß.de.)
+    """
+    if host.isascii():
+        return host
+    import idna
+
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except idna.IDNAError as error:
+        raise ValueError(str(error).lower() or "not IDNA") from None
+
+
 def unsafe_url(value: str, schemes: tuple[str, ...] = WEB_SCHEMES) -> str | None:
     """Return why *value* is not a URL a leaflet may print as a link, or None."""
     allowed = ", ".join(f"{s}://" if s in WEB_SCHEMES else f"{s}:" for s in schemes)

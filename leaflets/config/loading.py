@@ -17,9 +17,9 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from ..exceptions import ConfigError, Problem, quote
-from .checks import parse_size
+from .checks import ascii_host_name, control_character, parse_size
 from .model import EMAIL_SECURITY, PAPER_SIZES, Clinic, Config, EmailSettings
-from .schema import TABLE_BY_NAME, TABLES, Context, Key, Table
+from .schema import TABLE_BY_NAME, TABLES, Context, Key, Table, log_folder_problem
 
 CONFIG_NAME = "leaflets.toml"
 #: The largest leaflets.toml read, in bytes (a real one is well under 1 KB).
@@ -66,9 +66,26 @@ def load_config(root: Path, **overrides: Any) -> Config:
         given = overrides if table.name == "build" else {}
         values[table.name], found = _load_table(table, data.get(table.name, {}), text, root, given)
         problems.extend(found)
+    problems.extend(_log_folder(values, text, root, problems))
     if problems:
         raise ConfigError(problems=problems)
     return _config(root, text, values)
+
+
+def _log_folder(
+    values: dict[str, dict[str, Any]], text: str, root: Path, problems: list[Problem]
+) -> list[Problem]:
+    """Refuse a send log inside the data or output folder (a check across two tables)."""
+    log = values["email"].get("log")
+    if not log or any(
+        p.field in ("email.log", "build.data_dir", "build.output_dir") for p in problems
+    ):
+        return []
+    build = values["build"]
+    folders = {"build.data_dir": build["data_dir"], "build.output_dir": build["output_dir"]}
+    why = log_folder_problem(log, root, folders)
+    line = find_line(text, "email", "log")
+    return [Problem(CONFIG_NAME, line, "email.log", why)] if why else []
 
 
 def _read(path: Path, root: Path) -> str:
@@ -172,7 +189,25 @@ def _check(key: Key, value: Any, context: Context) -> tuple[bool, list[str]]:
         if not (rule.lenient and rule.lenient(value)):
             message = rule.type_error.format(value=value, quoted=quote(value))
             return not _is_choice(key.type), [message]
+    for text in _texts(value):
+        if found := control_character(text):
+            # Checked for every key: any text may reach a header or a PDF's metadata.
+            return False, [
+                f"{quote(text)} contains a control character ({found}): "
+                "write it on one line, without control characters"
+            ]
     return False, list(rule.check(value, context)) if rule.check else []
+
+
+def _texts(value: Any) -> list[str]:
+    """Return the strings in *value*: itself, or those in a list or table (one level deep)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, str)]
+    if isinstance(value, dict):
+        return [text for pair in value.items() for text in pair if isinstance(text, str)]
+    return []
 
 
 def _is_choice(annotated: Any) -> bool:
@@ -218,7 +253,8 @@ def _email(values: dict[str, Any], root: Path) -> EmailSettings:
     size = parse_size(values["max_attachments_size"])
     assert size is not None  # checked by the schema
     return EmailSettings(
-        host=values["host"],
+        # Connect by the ASCII name, never through the standard library's IDNA 2003.
+        host=ascii_host_name(values["host"]),
         port=EMAIL_SECURITY[values["security"]] if port is None else port,
         security=values["security"],
         username=values["username"],
@@ -227,4 +263,5 @@ def _email(values: dict[str, Any], root: Path) -> EmailSettings:
         timeout=float(values["timeout"]),
         log=(root / values["log"]).resolve() if values["log"] else None,
         log_recipients=values["log_recipients"],
+        max_recipients=values["max_recipients"],
     )

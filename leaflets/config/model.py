@@ -90,6 +90,8 @@ class EmailSettings:
     #: Where to append one JSON line per message sent (inside the workspace), or None.
     log: Path | None = None
     log_recipients: bool = False
+    #: The most recipients one `leaflets email` sends to (each gets a message of their own).
+    max_recipients: int = 5
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from .checks import (
     EMAIL_RE,
     PHONE_RE,
     filename_problems,
+    host_problem,
     is_web_url,
     online_url_problems,
     parse_size,
@@ -406,11 +407,73 @@ def _check_size(value: Any, ctx: Context) -> list[str]:
     return [] if parse_size(value) else [f'{value!r} is not a size like "10 MB" or "500 KB"']
 
 
+#: What every send log's lines start with, as _append_log() in delivery/smtp.py writes them.
+SEND_LOG_SUFFIX = ".jsonl"
+
+
+def _check_host(value: str, ctx: Context) -> list[str]:
+    return _messages(host_problem(value)) if value else []
+
+
 def _check_log(value: str, ctx: Context) -> list[str]:
+    """Refuse a send log that is, or could become, any other file of the workspace."""
+    if not value:
+        return []
     path = (ctx.root / value).resolve()
-    if value and (not path.is_relative_to(ctx.root) or path == ctx.root):
+    if not path.is_relative_to(ctx.root) or path == ctx.root:
         return [f"{value!r} is outside the workspace"]
-    return []
+    # Resolved: a symlink named sent.jsonl that points at leaflets.toml is leaflets.toml.
+    if path.suffix != SEND_LOG_SUFFIX or not value.endswith(SEND_LOG_SUFFIX):
+        return [
+            f'{value!r} must be a .jsonl file, like "logs/sent.jsonl": the send log is '
+            "never content, configuration, a template, a catalog or an output"
+        ]
+    return _messages(_not_a_send_log(path, value))
+
+
+def _not_a_send_log(path: Path, value: str) -> str | None:
+    """Return why the existing file *path* is not a send log, or None (a new file is fine)."""
+    import json
+    import os
+    import stat
+
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        return f"{value!r} cannot be read ({error.strerror})"
+    if not stat.S_ISREG(info.st_mode):
+        return f"{value!r} is not a file"
+    if info.st_size == 0:
+        return None
+    try:
+        with path.open("rb") as handle:
+            first = handle.readline(65536)
+        record = json.loads(first)
+    except (OSError, ValueError):
+        record = None
+    if not (isinstance(record, dict) and "message_id" in record and "time" in record):
+        return f"{value!r} exists and is not a send log: choose a new file for the log"
+    return None
+
+
+def log_folder_problem(log: str, root: Path, folders: dict[str, str]) -> str | None:
+    """Return why the send log *log* is inside a folder of content or outputs, or None.
+
+    *folders* maps a key ("build.data_dir") to its folder; templates/,
+    styles/ and locales/ are always refused.
+    """
+    path = (root / log).resolve()
+    named = {"the theme folder " + repr(f): f for f in ("templates", "styles", "locales")}
+    named.update({key: folder for key, folder in folders.items()})
+    for key, folder in named.items():
+        if path.is_relative_to((root / folder).resolve()):
+            return (
+                f"{log!r} is inside {key} ({folder!r}): keep the send log apart, "
+                'like "logs/sent.jsonl"'
+            )
+    return None
 
 
 _EMAIL_TEXT = Rule(type_error="must be a string, not {value!r}", strip=True)
@@ -420,7 +483,11 @@ class EmailTable(msgspec.Struct, kw_only=True):
     """How `leaflets email` sends. The password is never here: it comes only from the
     environment variable LEAFLETS_SMTP_PASSWORD."""
 
-    host: Annotated[str, Meta(description="The SMTP server's host name."), _EMAIL_TEXT] = ""
+    host: Annotated[
+        str,
+        Meta(description="The SMTP server's host name."),
+        Rule(type_error="must be a string, not {value!r}", strip=True, check=_check_host),
+    ] = ""
     port: Annotated[
         Annotated[int, Meta(ge=1, le=65535)] | None,
         Meta(description="The SMTP port (default: 587 for starttls, 465 for ssl, 25 for none)."),
@@ -452,14 +519,14 @@ class EmailTable(msgspec.Struct, kw_only=True):
     ] = "10 MB"
     timeout: Annotated[
         float,
-        Meta(gt=0, description="How many seconds to wait for the mail server."),
-        Rule(type_error="{value!r} is not a number of seconds"),
+        Meta(gt=0, le=600, description="How many seconds to wait for the mail server (up to 600)."),
+        Rule(type_error="{value!r} is not a number of seconds from 0 to 600"),
     ] = 30
     log: Annotated[
         str,
         Meta(
-            description="A file inside the workspace where one JSON line per message sent "
-            "is appended."
+            description="A .jsonl file inside the workspace, apart from content, templates "
+            "and outputs, where one JSON line per message sent is appended."
         ),
         Rule(type_error="must be a file path, not {value!r}", check=_check_log, strip=True),
     ] = ""
@@ -468,6 +535,16 @@ class EmailTable(msgspec.Struct, kw_only=True):
         Meta(description="Whether that log names the recipients."),
         Rule(type_error="must be true or false, not {value!r}"),
     ] = False
+    max_recipients: Annotated[
+        int,
+        Meta(
+            ge=1,
+            le=50,
+            description="The most addresses one `leaflets email` sends to; each gets "
+            "a message of its own.",
+        ),
+        Rule(type_error="{value!r} is not a number of recipients from 1 to 50"),
+    ] = 5
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,7 @@ def mark_translated(workspace: Workspace, *, condition: str, lang: str, source_l
         raise DataError(
             problems=found or [Problem(shown, 1, None, "front matter is not a mapping")]
         )
-    atomic_write(path, new_text.encode("utf-8"))
+    atomic_write(path, new_text.encode("utf-8"), shown=display_path(path, workspace.root))
     return Marked(path=path, source=source_path, version=loaded.metadata.version, parts=len(hashes))
 
 

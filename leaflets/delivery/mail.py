@@ -123,6 +123,7 @@ def compose(
     """
     library = as_library(workspace)
     recipients = check_addresses(to)
+    _check_count(recipients, library.config.email.max_recipients)
     selection = Selection.of(
         conditions=conditions, lang=lang, templates=templates or ("leaflet",), variant=variant
     )
@@ -339,6 +340,15 @@ def _unique_names(attachments: list[Attachment]) -> list[Attachment]:
     return unique
 
 
+def _check_count(recipients: list[str], most: int) -> None:
+    """Refuse more recipients than [email] max_recipients (each gets a message of their own)."""
+    if len(recipients) > most:
+        raise MailError(
+            f"--to: {len(recipients)} addresses, more than [email] max_recipients allows "
+            f"({most}); nothing was sent"
+        )
+
+
 def _check_size(attachments: list[Attachment], budget: int) -> None:
     from ..wording import format_size
 
@@ -376,21 +386,29 @@ def _domain_of(address: str) -> str:
     return found[0][1].rpartition("@")[2] if found and "@" in found[0][1] else ""
 
 
-def write_draft(message: EmailMessage, path: Path) -> Path:
+def write_draft(message: EmailMessage, path: Path, *, overwrite: bool = True) -> Path:
     """Save *message* as an unsent draft (.eml, ``X-Unsent: 1``) at *path*, atomically.
 
     Outlook and Thunderbird open such a file as a new message to edit and send.
+    Without *overwrite*, an existing file at *path* is refused.
     """
     from ..output import atomic_write
 
     if "X-Unsent" in message:
         del message["X-Unsent"]
     message["X-Unsent"] = "1"
+    data = message.as_bytes(policy=default_policy.clone(linesep="\r\n"))
     try:
-        atomic_write(path, message.as_bytes(policy=default_policy.clone(linesep="\r\n")))
+        atomic_write(path, data, overwrite=overwrite, shown=f"--draft: {path}")
     except OSError as error:
-        raise MailError(f"cannot write {path}: {error.strerror}") from None
+        if overwrite or not path.exists():
+            raise MailError(f"--draft: cannot write {path}: {error.strerror}") from None
+        raise MailError(_exists(path)) from None
     return path
+
+
+def _exists(path: Path) -> str:
+    return f"--draft: {path}: already exists; pass --force to replace it"
 
 
 def describe(message: EmailMessage) -> list[str]:
@@ -434,14 +452,28 @@ def deliver(
     draft: Path | None = None,
     dry_run: bool = False,
     password: str | None = None,
+    force: bool = False,
 ) -> Delivery:
-    """Compose the email, then send it, save it as a draft (*draft*) or only show it (*dry_run*)."""
+    """Compose the email, then send it, save it as a draft (*draft*) or only show it (*dry_run*).
+
+    A draft never replaces an existing file unless *force*, and its folder
+    must exist already.
+    """
     library = as_library(workspace)
-    check_addresses(to)
+    recipients = check_addresses(to)
     if draft is not None:
         draft = draft.resolve()
         if draft.suffix.lower() != ".eml":
             raise MailError(f"--draft: {str(draft)[:80]!r} must be an .eml file")
+        if len(recipients) > 1:
+            raise MailError(
+                "--draft: a draft is for one patient, and everyone it goes to would see the "
+                "other addresses: give one --to, or send with --to instead of saving a draft"
+            )
+        if not draft.parent.is_dir():
+            raise MailError(f"--draft: {draft.parent}: no such folder; create it first")
+        if draft.exists() and not force:
+            raise MailError(_exists(draft))
         if to and draft.is_relative_to(library.root):
             raise MailError(
                 f"--draft: {draft.name} is inside the workspace, and the patient's address "
@@ -461,5 +493,5 @@ def deliver(
     if dry_run:
         return Delivery(message, "dry-run")
     if draft is not None:
-        return Delivery(message, "draft", draft=write_draft(message, draft))
+        return Delivery(message, "draft", draft=write_draft(message, draft, overwrite=force))
     return Delivery(message, "sent", result=send(library.workspace, message, password=password))

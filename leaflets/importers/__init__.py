@@ -173,7 +173,7 @@ def import_page(
     if kept is not None:
         report.changes.insert(0, kept)
     if not dry_run:
-        write(report.changes)
+        write(report.changes, root=config.root)
     return report
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..exceptions import ImportSourceError, Problem, display_path
-from ..output import atomic_write
+from ..output import atomic_write_all
 
 #: What happens to each file: written new, replaced (with a backup), left as it is.
 CREATE, REPLACE, UNCHANGED, KEEP = "create", "replace", "unchanged", "keep"
@@ -72,12 +72,19 @@ def plan(files: list[tuple[Path, str]], *, root: Path, force: bool) -> list[File
     return changes
 
 
-def write(changes: list[FileChange]) -> None:
-    """Back up every file about to be replaced, then write the new files atomically."""
-    # Backups first: if writing a new file fails, every old one is still on disk.
-    for change in changes:
-        if change.status == REPLACE:
-            atomic_write(change.backup, change.path.read_bytes())
-    for change in changes:
-        if change.status in (CREATE, REPLACE):
-            atomic_write(change.path, change.text.encode("utf-8"))
+def write(changes: list[FileChange], *, root: Path | None = None) -> None:
+    """Back up every file about to be replaced and write the new files, all or nothing.
+
+    On a full disk nothing changes: no backup, no new file, no empty
+    ``data/<slug>/`` folder (WriteError names the file that did not fit).
+    """
+    files = [
+        (change.backup, change.path.read_bytes()) for change in changes if change.status == REPLACE
+    ]
+    files += [
+        (change.path, change.text.encode("utf-8"))
+        for change in changes
+        if change.status in (CREATE, REPLACE)
+    ]
+    if files:
+        atomic_write_all(files, root=root)
