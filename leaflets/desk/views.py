@@ -127,8 +127,10 @@ def condition(request: Request) -> Response:
     entry = entry_of(request, library, request.path_params["slug"])
     if entry.languages:
         lang = lang_of(entry, request.query_params.get("lang") or default_lang(request, entry))
-    else:  # Its files do not load: it is shown as being revised.
+    elif entry.error:  # Its files do not load: it is shown as being revised.
         lang = ui_lang(request)
+    else:  # Written in no language this workspace builds.
+        raise HTTPException(404)
     kind = kind_of(library, request.query_params.get("kind") or library.config.templates[0])
     return _condition_page(request, entry, lang, kind)
 
