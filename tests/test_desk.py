@@ -167,17 +167,22 @@ def test_fold_ignores_case_and_accents() -> None:
     ("header", "heading", "lang"),
     [
         ("it-IT,it;q=0.9,en;q=0.8", "Trova un opuscolo", "it"),
-        ("fr, it-CH;q=0.8, en;q=0.5", "Trova un opuscolo", "it"),
+        ("fr, it-CH;q=0.8, en;q=0.5", "Trouver une brochure", "fr"),
+        ("ja, it-CH;q=0.8, en;q=0.5", "Trova un opuscolo", "it"),
         ("en-GB", "Find a leaflet", "en"),
-        ("de", "Find a leaflet", "en"),
+        ("de", "Eine Broschüre finden", "de"),
+        ("ar-EG", "ابحث عن نشرة", "ar"),
+        ("ja", "Find a leaflet", "en"),
         ("", "Find a leaflet", "en"),
     ],
 )
 def test_the_page_speaks_the_browsers_language(
     client: TestClient, header: str, heading: str, lang: str
 ) -> None:
+    # Issue 17: the desk in every shipped language, right to left in Arabic.
     text = client.get("/", headers={"Accept-Language": header}).text
-    assert f'<html lang="{lang}" dir="ltr">' in text
+    direction = "rtl" if lang == "ar" else "ltr"
+    assert f'<html lang="{lang}" dir="{direction}">' in text
     assert f"<h1>{heading}</h1>" in text
 
 
