@@ -271,7 +271,7 @@ def test_download_has_a_friendly_name_and_the_right_language(
 def test_non_ascii_file_names(client: TestClient) -> None:
     response = client.get("/pdf/trigeminal-neuralgia/it/handout", params={"download": "1"})
     assert response.headers["content-disposition"] == (
-        'attachment; filename="Nevralgia del trigemino, cos\'e - Scheda dell\'ambulatorio - '
+        "attachment; filename=\"Nevralgia del trigemino, cos'e - Scheda dell'ambulatorio - "
         'Italiano.pdf"; '
         "filename*=UTF-8''Nevralgia%20del%20trigemino%2C%20cos%E2%80%99%C3%A8%20-%20Scheda%20dell"
         "%E2%80%99ambulatorio%20-%20Italiano.pdf"
@@ -735,8 +735,7 @@ def test_large_print_when_the_workspace_makes_it(root: Path, tmp_path: Path) -> 
     response = client.get(f"/pdf/{SLUG}/it/leaflet-large-print", params={"download": "1"})
     assert (
         "Emispasmo%20facciale%20-%20Opuscolo%20per%20il%20paziente%20%28caratteri%20grandi%29"
-        "%20-%20Italiano.pdf"
-        in (response.headers["content-disposition"])
+        "%20-%20Italiano.pdf" in (response.headers["content-disposition"])
     )
     large = tmp_path / "large.pdf"
     large.write_bytes(response.content)

@@ -42,6 +42,17 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def allowed_hosts_for(host: str) -> list[str] | None:
+    """Return the Host names a desk listening on *host* answers to (None: any).
+
+    On a loopback address (IPv4 or IPv6), only local names: a web page cannot
+    then reach the desk through a DNS name rebound to 127.0.0.1 or ::1.
+    """
+    if not is_loopback(host):
+        return None
+    return list(dict.fromkeys([*LOCAL_HOSTS, host.strip("[]").lower()]))
+
+
 def url_of(sock: socket.socket) -> str:
     """Return the address to open in a browser for a listening socket."""
     host, port = sock.getsockname()[:2]
@@ -71,13 +82,10 @@ def serve(
     from .app import create_app
 
     check_listen(host, password)
-    # On a loopback address, answer only to local names: a web page cannot then
-    # reach the desk through a DNS name rebound to 127.0.0.1.
-    local = [*LOCAL_HOSTS, host.strip("[]")] if is_loopback(host) else None
     app = create_app(
         root,
         password=password,
-        allowed_hosts=local,
+        allowed_hosts=allowed_hosts_for(host),
         idle_minutes=idle_minutes,
         trusted_proxies=list(trusted_proxies),
     )

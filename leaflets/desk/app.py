@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import asdict
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -30,6 +30,7 @@ from .security import (
     IDLE_MINUTES,
     SECURITY_HEADERS,
     Session,
+    check_proxies,
     host_name,
     same_secret,
 )
@@ -123,7 +124,7 @@ def _crash_page(request: Request) -> Response:
     """Answer a request that failed unexpectedly with a plain error page; never raise."""
     try:
         return render_page(request, "error.html", status_code=500, code=500)
-    except Exception:  # noqa: BLE001 - the last resort must answer whatever broke
+    except Exception:
         return PlainTextResponse("Internal Server Error", status_code=500)
 
 
@@ -200,6 +201,7 @@ def create_app(
     """
     from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+    check_proxies(trusted_proxies or [])
     desk = Desk(
         root,
         password=password,

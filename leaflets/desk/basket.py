@@ -114,7 +114,11 @@ def _basket_add(request: Request, form: dict[str, list[str]]) -> Response:
     target = safe_next(form_value(form, "next"), "/basket")
     if entry.slug not in session.basket:
         if len(session.basket) >= MAX_PACKET:
-            session.notice = {"code": "packet-full", "values": {"count": MAX_PACKET}, "kind": "error"}
+            session.notice = {
+                "code": "packet-full",
+                "values": {"count": MAX_PACKET},
+                "kind": "error",
+            }
             return RedirectResponse(target, status_code=303)
         session.basket.append(entry.slug)
     # The page comes back with the focus where the button was (desk.js).

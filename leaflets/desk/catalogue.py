@@ -1,4 +1,4 @@
-"""Know the workspace's conditions and find them by title, text, ICD-10 code or id in any language."""
+"""Know the workspace's conditions; find them by title, text, ICD-10 code or id, in any language."""
 
 from __future__ import annotations
 

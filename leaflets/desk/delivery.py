@@ -101,9 +101,7 @@ def packet(
     variant: str = STANDARD,
 ) -> tuple[bytes, int]:
     """Render one packet of *conditions* in *lang*, in memory; return its PDF and page count."""
-    selection = Selection.of(
-        conditions=conditions, lang=lang, templates=templates, variant=variant
-    )
+    selection = Selection.of(conditions=conditions, lang=lang, templates=templates, variant=variant)
     rendered = packets.render_packet(library, selection)
     return rendered.pdf, rendered.pages
 

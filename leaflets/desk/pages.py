@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
 from babel import Locale
 from babel.dates import format_date
 from babel.messages.pofile import read_po
+from markupsafe import Markup
 
 from ..i18n import load_catalog, text_direction
 from ..workspace import builtin_theme_dir

@@ -51,7 +51,7 @@ def is_loopback(host: str) -> bool:
 
 
 def check_password(password: str | None) -> None:
-    """Refuse an access password shorter than MIN_PASSWORD characters (spaces around not counted)."""
+    """Refuse an access password shorter than MIN_PASSWORD characters, spaces around it not counted."""
     if password is not None and len(password.strip()) < MIN_PASSWORD:
         raise LeafletsError(
             f"{PASSWORD_VARIABLE} is too short: use at least {MIN_PASSWORD} characters "
@@ -67,6 +67,18 @@ def check_listen(host: str, password: str | None) -> None:
             f"--host {host} lets other computers reach the desk: set an access password "
             f"in the environment variable {PASSWORD_VARIABLE} first"
         )
+
+
+def check_proxies(proxies: list[str] | tuple[str, ...]) -> None:
+    """Refuse a --trusted-proxy that is not an address or network ("*" would trust anyone)."""
+    for proxy in proxies:
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise LeafletsError(
+                f"--trusted-proxy {proxy[:80]!r} is not an IP address or network "
+                "(like 127.0.0.1 or 10.0.0.0/24)"
+            ) from None
 
 
 def host_name(header: str) -> str:
@@ -107,11 +119,11 @@ class Sessions:
     """
 
     def __init__(self, idle_minutes: float = IDLE_MINUTES) -> None:
-        self.idle_seconds = idle_minutes * 60
+        self.idle_seconds = max(1, round(idle_minutes * 60))
         self._serializer = URLSafeTimedSerializer(secrets.token_bytes(32), salt="leaflets-desk")
 
     def load(self, cookie: str | None) -> tuple[Session, float] | None:
-        """Return the session of *cookie* and its age in seconds; None when missing, forged or expired."""
+        """Return *cookie*'s session and age in seconds; None when missing, forged or expired."""
         if not cookie or len(cookie) > 4000:
             return None
         try:
@@ -188,8 +200,8 @@ class FailedSignIns:
                 return 0.0
             if count < self.free:
                 return 0.0
-            delay = min(self.longest_wait, self.first_wait * 2 ** (count - self.free))
-            return max(0.0, delay - (now - last))
+            delay = min(self.longest_wait, self.first_wait * 2.0 ** (count - self.free))
+            return float(max(0.0, delay - (now - last)))
 
     def failed(self, client: str) -> None:
         """Record a wrong password from *client*."""
