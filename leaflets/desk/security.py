@@ -51,7 +51,7 @@ def is_loopback(host: str) -> bool:
 
 
 def check_password(password: str | None) -> None:
-    """Refuse an access password of fewer than MIN_PASSWORD characters (outer spaces not counted)."""
+    """Refuse an access password under MIN_PASSWORD characters (outer spaces not counted)."""
     if password is not None and len(password.strip()) < MIN_PASSWORD:
         raise LeafletsError(
             f"{PASSWORD_VARIABLE} is too short: use at least {MIN_PASSWORD} characters "
