@@ -57,17 +57,58 @@
 })();
 
 (function showOnChange() {
-  // A new language or kind is shown at once: the page never prints or sends
-  // a choice it does not show. Until the new page arrives, nothing can be used.
+  // A new language or kind is shown at once, in place (the focus stays on the
+  // choice): the page never prints or sends a choice it does not show. Until
+  // the new leaflet is in, its actions cannot be used.
   const form = document.getElementById("choose");
   if (!form) {
     return;
   }
+  let controller = null;
   form.addEventListener("change", function () {
-    document.querySelectorAll(".actions, .preview").forEach(function (part) {
+    const parts = document.querySelectorAll("#actions, .preview, #notice");
+    parts.forEach(function (part) {
       part.inert = true;
     });
-    form.requestSubmit();
+    const address =
+      form.getAttribute("action") + "?" + new URLSearchParams(new FormData(form)).toString();
+    if (controller) {
+      controller.abort();
+    }
+    controller = new AbortController();
+    fetch(address, { signal: controller.signal, credentials: "same-origin" })
+      .then(function (response) {
+        return response.text();
+      })
+      .then(function (html) {
+        const fresh = new DOMParser().parseFromString(html, "text/html");
+        ["#title", "#actions", ".preview", "#revised"].forEach(function (selector) {
+          const old = document.querySelector(selector);
+          const now = fresh.querySelector(selector);
+          if (old && now) {
+            old.replaceWith(document.importNode(now, true));
+          } else if (old) {
+            old.remove();
+          } else if (now) {
+            form.after(document.importNode(now, true));
+          }
+        });
+        const notice = document.getElementById("notice");
+        if (notice) {
+          notice.remove();
+        }
+        document.title = fresh.title;
+        form.querySelectorAll("input[type=radio]").forEach(function (radio) {
+          radio.toggleAttribute("data-shown", radio.checked);
+        });
+        history.replaceState(null, "", address);
+        busyForms(document.getElementById("actions"));
+      })
+      .catch(function (error) {
+        if (error.name !== "AbortError") {
+          form.submit();  // Let the browser load the page with the choice.
+        }
+      });
   });
 })();
 
@@ -87,10 +128,13 @@ function fileNameOf(response) {
   return match ? decodeURIComponent(match[1]) : "packet.pdf";
 }
 
-(function busyForms() {
+function busyForms(scope) {
   // A send or a packet shows that it is working, with the seconds it has taken,
   // and cannot be sent twice (the server refuses a second use of the form too).
-  document.querySelectorAll("form.sends").forEach(function (form) {
+  if (!scope) {
+    return;
+  }
+  scope.querySelectorAll("form.sends").forEach(function (form) {
     const status = form.querySelector(".busy");
     let working = false;
 
@@ -140,7 +184,9 @@ function fileNameOf(response) {
       const data = new URLSearchParams(new FormData(form, button));
       const viewer = button.value === "print" ? window.open("", "_blank") : null;
       const stop = start(button);
-      fetch(form.action, { method: "POST", body: data, credentials: "same-origin" })
+      // A button named "action" hides form.action: read the attribute.
+      const target = button.getAttribute("formaction") || form.getAttribute("action");
+      fetch(target, { method: "POST", body: data, credentials: "same-origin" })
         .then(function (response) {
           if (!response.ok || response.headers.get("Content-Type") !== "application/pdf") {
             throw new Error(String(response.status));
@@ -167,9 +213,11 @@ function fileNameOf(response) {
           if (viewer) {
             viewer.close();
           }
-          form.action = button.formAction || form.action;
+          form.setAttribute("action", target);
           HTMLFormElement.prototype.submit.call(form);
         });
     });
   });
-})();
+}
+
+busyForms(document);
