@@ -100,3 +100,4 @@ def serve(
         server.run(sockets=[sock])
     finally:
         sock.close()
+        app.state.desk.close()

@@ -12,7 +12,6 @@ from starlette.responses import RedirectResponse, Response
 
 from ..config import STANDARD
 from ..engine.library import Library
-from ..exceptions import LeafletsError
 from . import delivery
 from .catalogue import Entry
 from .delivery import Order, deliver
@@ -171,17 +170,18 @@ def _packet(request: Request, form: dict[str, list[str]]) -> Response:
     library, entries, lang, kinds, variant = _packet_choice(
         request, lambda name: form.get(name, [])
     )
-    try:
-        data, _ = delivery.packet(
-            library,
-            conditions=[entry.slug for entry in entries],
-            lang=lang,
-            templates=kinds,
-            variant=variant,
-        )
-    except LeafletsError as error:
-        logger.warning("the desk could not make a packet: %s", error)
-        raise HTTPException(503, "revised") from None
+    outcome = desk_of(request).in_worker(
+        delivery.packet_in_worker,
+        str(library.root),
+        [entry.slug for entry in entries],
+        lang,
+        kinds,
+        variant,
+    )
+    if isinstance(outcome, str):
+        logger.warning("the desk could not make a packet: %s", outcome)
+        raise HTTPException(503, "revised")
+    data = outcome[0]
     download = form_value(form, "action") == "download"
     name = _packet_name(request, lang, len(entries), variant, ".pdf")
     return pdf_response(data, name, download=download)

@@ -2,9 +2,11 @@
 
 Nothing here takes the build lock: mail.compose() builds what is out of
 date through the Library, which takes it, and a packet is rendered in
-memory from the content, so it never holds up another request. Nothing
-here writes a file either: drafts and packets stay in memory, so no
-patient's address is left on disk.
+memory from the content. Packets (printed, downloaded or emailed) are
+rendered in the desk's worker process (state.Desk.in_worker), so their
+seconds of WeasyPrint never hold up another receptionist's current PDF.
+Nothing here writes a file either: drafts and packets stay in memory, so
+no patient's address is left on disk.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from email.policy import default as default_policy
+from pathlib import Path
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -106,6 +109,30 @@ def packet(
     return rendered.pdf, rendered.pages
 
 
+def packet_in_worker(
+    root: str, conditions: list[str], lang: str, templates: tuple[str, ...], variant: str
+) -> tuple[bytes, int] | str:
+    """Render a packet in a worker process; return its PDF and pages, or the error's text."""
+    try:
+        return packet(
+            Library.open(Path(root)),
+            conditions=conditions,
+            lang=lang,
+            templates=templates,
+            variant=variant,
+        )
+    except LeafletsError as error:
+        return str(error)
+
+
+def send_in_worker(root: str, order: Order, to: str) -> Sent | str:
+    """Send an email in a worker process; return what the server said, or the error's text."""
+    try:
+        return send(Library.open(Path(root)), order, to)
+    except LeafletsError as error:
+        return str(error)
+
+
 def deliver(
     request: Request,
     form: dict[str, list[str]],
@@ -145,11 +172,17 @@ def deliver(
         return say("already-sent"), "error", 409
     if not desk.email_limit.allow():
         return say("too-many", count=desk.email_limit.limit), "error", 429
-    try:
-        sent = send(library, order, address or recipient)
-    except LeafletsError as error:
-        logger.warning("an email was not sent: %s", error)
-        return say("failed", reason=str(error)), "error", 502
+    if order.packet:  # Rendering a packet takes seconds: not in the desk's process.
+        outcome = desk.in_worker(send_in_worker, str(library.root), order, address or recipient)
+    else:
+        try:
+            outcome = send(library, order, address or recipient)
+        except LeafletsError as error:
+            outcome = str(error)
+    if isinstance(outcome, str):
+        logger.warning("an email was not sent: %s", outcome)
+        return say("failed", reason=outcome), "error", 502
+    sent = outcome
     if sent.refused:
         refused, reason = next(iter(sent.refused.items()))
         return say("refused", address=refused, reason=reason), "error", 502

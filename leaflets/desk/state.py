@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import re
 import threading
 import unicodedata
 import urllib.parse
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -45,6 +47,7 @@ MAX_FORM = 16 * 1024
 PUBLIC_PATHS = ("/login", "/logout", "/static/", "/ui-language")
 
 Handler = Callable[[Request], Awaitable[Response]]
+T = TypeVar("T")
 
 
 class Desk:
@@ -73,6 +76,31 @@ class Desk:
         self.forms = OnceForms()
         self._library: tuple[tuple[int, int], Library] | None = None
         self._library_lock = threading.Lock()
+        self._workers: ProcessPoolExecutor | None = None
+        self._workers_lock = threading.Lock()
+
+    def in_worker(self, function: Callable[..., T], *args: Any) -> T:
+        """Run *function* in the desk's worker process and return its result.
+
+        Rendering a packet keeps a CPU busy for seconds, and in this process
+        it would hold the interpreter lock while other receptionists wait
+        for a current PDF. One worker (the machine may have two cores) takes
+        packets in turn; it starts with the first one.
+        """
+        with self._workers_lock:
+            if self._workers is None:
+                self._workers = ProcessPoolExecutor(
+                    max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                )
+            workers = self._workers
+        return workers.submit(function, *args).result()
+
+    def close(self) -> None:
+        """Stop the worker process, if it started."""
+        with self._workers_lock:
+            if self._workers is not None:
+                self._workers.shutdown(wait=False, cancel_futures=True)
+                self._workers = None
 
     def library(self) -> Library:
         """Return the open workspace, opened again when leaflets.toml changed."""
