@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import logging
 import os
 import re
@@ -186,12 +185,12 @@ def test_a_send_redirects_and_a_reload_does_not_send_again(
 # -- item 5: drafts in memory, nothing left on disk -------------------------------
 
 
-def desk_folders() -> set[str]:
-    return set(glob.glob(os.path.join(tempfile.gettempdir(), "leaflets-desk-*")))
-
-
-def test_a_draft_leaves_no_address_on_disk(client: TestClient) -> None:
-    before = desk_folders()
+def test_a_draft_leaves_no_address_on_disk(
+    client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     response = client.post(
         "/email",
         data={
@@ -206,12 +205,14 @@ def test_a_draft_leaves_no_address_on_disk(client: TestClient) -> None:
     assert response.status_code == 200
     assert b"To: patient@example.org" in response.content
     assert b"X-Unsent: 1" in response.content
-    assert desk_folders() == before
+    assert list(scratch.iterdir()) == []
 
 
-def test_sigterm_leaves_no_folder_behind(root: Path) -> None:
-    before = desk_folders()
+def test_sigterm_leaves_no_folder_behind(root: Path, tmp_path: Path) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
     env = {key: value for key, value in os.environ.items() if key != "LEAFLETS_SERVE_PASSWORD"}
+    env["TMPDIR"] = str(scratch)
     process = subprocess.Popen(
         [sys.executable, "-m", "leaflets", "serve", "-C", str(root), "--port", "0"],
         stdout=subprocess.PIPE,
@@ -230,7 +231,7 @@ def test_sigterm_leaves_no_folder_behind(root: Path) -> None:
     finally:
         if process.poll() is None:
             process.kill()
-    assert desk_folders() == before
+    assert list(scratch.glob("leaflets-desk-*")) == []
 
 
 # -- item 8: every error page carries the security headers -----------------------
@@ -399,3 +400,13 @@ def test_packet_file_names_are_in_the_patients_language(client: TestClient) -> N
     )
     name = response.headers["content-disposition"]
     assert "Packet" not in name and "%D8%A7%D9%84%D8%B9%D8%B1%D8%A8%D9%8A%D8%A9" in name  # العربية
+
+
+def test_dates_follow_the_build_locales_and_lists_have_no_stray_space(
+    client: TestClient, root: Path
+) -> None:
+    # Item 14: the demo writes en as en_GB; "English, Italiano", not "English , Italiano".
+    text = client.get("/search", params={"q": "g51.3"}).text
+    assert "Next review 20 November 2027" in text
+    plain = re.sub(r"<[^>]+>", "", text)
+    assert "English, Italiano, Español, العربية" in plain and " ," not in plain
