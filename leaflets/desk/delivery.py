@@ -168,7 +168,11 @@ def deliver(
         response.headers["Content-Disposition"] = disposition("attachment", draft_name)
         response.headers["Cache-Control"] = "no-store"
         return response
-    if not desk.forms.use(form_value(form, "once")):
+    # The desk's own send forms carry a one-time token: a second click, or the
+    # same form sent again, sends nothing. (A form without one, from a script
+    # holding the CSRF token, is not a double click.)
+    once = form_value(form, "once")
+    if once and not desk.forms.use(once):
         return say("already-sent"), "error", 409
     if not desk.email_limit.allow():
         return say("too-many", count=desk.email_limit.limit), "error", 429
