@@ -47,3 +47,10 @@ def csrf_of(client: Any, path: str = "/") -> str:
     match = re.search(r'name="csrf" value="([^"]+)"', client.get(path).text)
     assert match, "no CSRF token on the page"
     return match.group(1)
+
+
+def once_of(client: Any, path: str = "/conditions/hemifacial-spasm") -> str:
+    """Return a fresh one-time token of a send form on the desk page at *path*."""
+    match = re.search(r'name="once" value="([^"]+)"', client.get(path).text)
+    assert match, "no one-time token on the page"
+    return match.group(1)

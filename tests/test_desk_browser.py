@@ -10,6 +10,7 @@ CI=true.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -99,14 +100,18 @@ THUMBNAILS_LOADED = "() => [...document.querySelectorAll('.thumbs img')].every(i
 def find_in_italian(page: Page, desk: str, query: str) -> None:
     page.goto(desk + "/")
     page.get_by_label("Patient's language").select_option("it")
-    page.get_by_label("Condition, ICD-10 code or id").press_sequentially(query, delay=30)
+    page.get_by_label("Condition, ICD-10 code, id or words in the leaflet").press_sequentially(
+        query, delay=30
+    )
     expect(page.locator(".results h2 a")).to_have_count(1)
 
 
 def test_search_pick_italian_preview_and_download(page: Page, desk: str, tmp_path: Path) -> None:
     page.goto(desk + "/")
     page.evaluate("window.notReloaded = true")
-    page.get_by_label("Condition, ICD-10 code or id").press_sequentially("spasm", delay=30)
+    page.get_by_label("Condition, ICD-10 code, id or words in the leaflet").press_sequentially(
+        "g51.3", delay=30
+    )
     expect(page.locator("#results")).to_contain_text("1 condition found")
     expect(page.locator(".results h2 a")).to_have_text(["Hemifacial spasm"])
     page.get_by_label("Patient's language").select_option("it")
@@ -125,7 +130,9 @@ def test_search_pick_italian_preview_and_download(page: Page, desk: str, tmp_pat
     with page.expect_download() as info:
         page.get_by_role("link", name="Download PDF").click()
     download = info.value
-    assert download.suggested_filename == "Emispasmo facciale - Patient leaflet - it.pdf"
+    assert download.suggested_filename == (
+        "Emispasmo facciale - Opuscolo per il paziente - Italiano.pdf"
+    )
     saved = tmp_path / download.suggested_filename
     download.save_as(saved)
     assert PdfReader(saved).trailer["/Root"]["/Lang"] == "it"
@@ -147,9 +154,9 @@ def test_choose_the_kind(page: Page, desk: str) -> None:
     find_in_italian(page, desk, "trigemino")
     page.locator(".results h2 a").click()
     page.get_by_label("Clinic handout").check()
-    page.get_by_role("button", name="Show").click()
+    # Shown at once, without pressing Show (issue 17, item 1).
     expect(page.locator("h2#preview-title")).to_have_text("Preview: 1 page")
-    assert page.url.endswith(f"/conditions/{OTHER}?lang=it&kind=handout")
+    expect(page).to_have_url(re.compile(rf"/conditions/{OTHER}\?lang=it&kind=handout$"))
 
 
 def test_email_form_sends_through_a_real_smtp_server(
@@ -160,7 +167,11 @@ def test_email_form_sends_through_a_real_smtp_server(
     page.goto(f"{desk}/conditions/{SLUG}?lang=it&kind=handout")
     page.get_by_label("Patient's email address").fill("patient@example.org")
     page.get_by_role("button", name="Send by email").click()
-    expect(page.locator("#notice")).to_have_text("Sent to patient@example.org.")
+    expect(page.locator("#notice")).to_have_text(
+        "Sent to patient@example.org: Emispasmo facciale (Italiano, Clinic handout, 1 page)."
+    )
+    # Post/Redirect/Get: the field is empty for the next patient.
+    expect(page.get_by_label("Patient's email address")).to_have_value("")
     (received,) = box.received
     recipients, message = received.rcpt_tos, received.message
     assert recipients == ["patient@example.org"]
@@ -191,7 +202,9 @@ def test_email_draft_downloads_an_eml(page: Page, desk: str, tmp_path: Path) -> 
     with page.expect_download() as info:
         page.get_by_role("button", name="Download the email (.eml)").click()
     download = info.value
-    assert download.suggested_filename == "Emispasmo facciale - Clinic handout - it.eml"
+    assert download.suggested_filename == (
+        "Emispasmo facciale - Scheda dell’ambulatorio - Italiano.eml"
+    )
     saved = tmp_path / "draft.eml"
     download.save_as(saved)
     from email import message_from_bytes
@@ -200,6 +213,88 @@ def test_email_draft_downloads_an_eml(page: Page, desk: str, tmp_path: Path) -> 
     message = message_from_bytes(saved.read_bytes(), policy=default)
     assert message["To"] == "patient@example.org"
     assert [part.get_content_type() for part in message.iter_attachments()] == ["application/pdf"]
+
+
+# -- issue 17: what a reception found ---------------------------------------------
+
+
+def test_print_and_send_use_the_choice_shown_at_once(
+    page: Page, desk: str, mail_server: MailServer
+) -> None:
+    # Item 1: Arabic shown, Italiano and Clinic handout chosen, Show not pressed.
+    box = mail_server.mailbox
+    box.received.clear()
+    page.goto(f"{desk}/conditions/{SLUG}?lang=ar&kind=leaflet")
+    page.get_by_label("Italiano").check()
+    page.get_by_label("Clinic handout").check()
+    expect(page.locator("#shown")).to_have_text(
+        "Emispasmo facciale · Italiano · Clinic handout · 1 page"
+    )
+    with page.context.expect_page() as info:
+        page.get_by_role("link", name="Print").click()
+    assert info.value.url == f"{desk}/pdf/{SLUG}/it/handout"
+    info.value.close()
+    page.get_by_label("Patient's email address").fill("patient@example.org")
+    page.get_by_role("button", name="Send by email").click()
+    expect(page.locator("#notice")).to_have_text(
+        "Sent to patient@example.org: Emispasmo facciale (Italiano, Clinic handout, 1 page)."
+    )
+    (received,) = box.received
+    (attachment,) = received.message.iter_attachments()
+    assert attachment.get_filename().startswith("Emispasmo facciale")
+
+
+@pytest.mark.browser_context_args(java_script_enabled=False)
+def test_without_script_the_actions_wait_for_show(page: Page, desk: str) -> None:
+    # Item 1, no script: a choice not shown yet hides Print and Send until Show.
+    page.goto(f"{desk}/conditions/{SLUG}?lang=ar&kind=leaflet")
+    expect(page.get_by_role("link", name="Print")).to_be_visible()
+    page.get_by_label("Italiano").check()
+    expect(page.get_by_role("link", name="Print")).to_be_hidden()
+    expect(page.get_by_role("button", name="Send by email")).to_be_hidden()
+    expect(page.locator("#stale")).to_be_visible()
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("h1")).to_have_text("Emispasmo facciale")
+    expect(page.get_by_role("link", name="Print")).to_be_visible()
+    expect(page.locator("#stale")).to_be_hidden()
+
+
+def test_a_refused_address_is_shown_as_typed(page: Page, desk: str) -> None:
+    # Item 6: escaped once, not twice ("o&#39;brien" shown literally).
+    page.goto(f"{desk}/conditions/{SLUG}?lang=en&kind=handout")
+    page.get_by_label("Patient's email address").fill("o'brien@example")
+    page.get_by_role("button", name="Send by email").click()
+    expect(page.locator("#notice")).to_have_text("Not an email address: o'brien@example")
+    expect(page.get_by_label("Patient's email address")).to_have_value("o'brien@example")
+
+
+def test_a_bad_address_does_not_block_printing_the_packet(
+    page: Page, desk: str, tmp_path: Path
+) -> None:
+    # Item 9: the optional address field does not stop Print or Download packet.
+    add_to_packet(page, desk, SLUG)
+    page.goto(desk + "/basket")
+    page.get_by_label("Patient's email address").fill("not an address")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download packet").click()
+    assert info.value.suggested_filename == "Packet of 1 leaflet - English.pdf"
+    with page.context.expect_page() as opened:
+        page.get_by_role("button", name="Print packet").click()
+    expect(opened.value).to_have_url(re.compile(r"^blob:"))  # the packet, once made
+    page.get_by_role("button", name="Empty the packet").click()
+
+
+def test_the_sign_in_page_focuses_the_password(
+    page: Page, tmp_path: Path, start_desk: Callable[..., str]
+) -> None:
+    base = start_desk(copy_demo(tmp_path / "ws"), password="correct horse battery")
+    page.goto(base + "/")
+    expect(page.get_by_label("Access password")).to_be_focused()
+    page.keyboard.type("correct horse battery")
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Find a leaflet")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.locator("h1")).to_have_text("Sign in")
 
 
 def add_to_packet(page: Page, desk: str, slug: str) -> None:
@@ -219,7 +314,7 @@ def test_packet_from_the_basket(page: Page, desk: str, tmp_path: Path) -> None:
     with page.expect_download() as info:
         page.get_by_role("button", name="Download packet").click()
     download = info.value
-    assert download.suggested_filename == "Packet of 2 leaflets - it.pdf"
+    assert download.suggested_filename == "Pacchetto di 2 opuscoli - Italiano.pdf"
     saved = tmp_path / "packet.pdf"
     download.save_as(saved)
     reader = PdfReader(saved)
@@ -243,7 +338,9 @@ def test_packet_by_email(page: Page, desk: str, mail_server: MailServer) -> None
     page.get_by_label("English").check()
     page.get_by_label("Patient's email address").fill("family@example.org")
     page.get_by_role("button", name="Send packet by email").click()
-    expect(page.locator("#notice")).to_have_text("Sent to family@example.org.")
+    expect(page.locator("#notice")).to_contain_text(
+        "Sent to family@example.org: Packet of 2 leaflets (English, Patient leaflet, "
+    )
     (received,) = box.received
     recipients, message = received.rcpt_tos, received.message
     assert recipients == ["family@example.org"]
@@ -264,15 +361,17 @@ def focus_is_visible(page: Page) -> bool:
 
 def test_keyboard_only(page: Page, desk: str) -> None:
     page.goto(desk + "/")
-    page.keyboard.press("Tab")
+    # Issue 17, item 15: the search field has the focus on arrival.
+    search = page.get_by_label("Condition, ICD-10 code, id or words in the leaflet")
+    expect(search).to_be_focused()
+    assert focus_is_visible(page)
+    for _ in range(6):  # the header's six stops lie before it
+        page.keyboard.press("Shift+Tab")
     skip = page.get_by_role("link", name="Skip to content")
     expect(skip).to_be_focused()
     assert focus_is_visible(page)
     assert skip.bounding_box()["y"] >= 0  # shown when focused
-    page.keyboard.press("Enter")
-    page.keyboard.press("Tab")
-    expect(page.get_by_label("Condition, ICD-10 code or id")).to_be_focused()
-    assert focus_is_visible(page)
+    search.focus()
     page.keyboard.type("g51.3", delay=30)
     expect(page.locator("#results")).to_contain_text("1 condition found")
     page.keyboard.press("Tab")
@@ -305,16 +404,10 @@ def test_keyboard_only(page: Page, desk: str) -> None:
     expect(page.get_by_label("English")).to_be_focused()
     page.keyboard.press("ArrowRight")
     expect(page.get_by_label("Italiano")).to_be_checked()
-    page.keyboard.press("Tab")
-    page.keyboard.press("Tab")
-    expect(page.get_by_role("button", name="Show")).to_be_focused()
-    page.keyboard.press("Enter")
+    # The page shows the choice at once, and the focus stays on it.
     expect(page.locator("h1")).to_have_text("Emispasmo facciale")
-    page.keyboard.press("Tab")
-    page.keyboard.press("Enter")
-    assert tab_order(page, 9) == [
-        "a: Back to the search",
-        "input: Italiano",
+    expect(page.get_by_label("Italiano")).to_be_focused()
+    assert tab_order(page, 7) == [
         "input: Patient leaflet",
         "button: Show",
         "a: Print",
@@ -325,9 +418,13 @@ def test_keyboard_only(page: Page, desk: str) -> None:
     ]
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("Shift+Tab")
-    expect(page.get_by_role("button", name="Add to packet")).to_be_focused()
+    add = page.get_by_role("button", name="Add to packet")
+    expect(add).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("#basket-link")).to_have_text("Packet (1)")
+    # Issue 17, item 15: the focus stays where the button was.
+    expect(page.locator("#in-packet")).to_be_focused()
+    assert focus_is_visible(page)
 
 
 def tab_order(page: Page, count: int) -> list[str]:
@@ -388,6 +485,13 @@ def test_accessibility_with_axe_core(page: Page, desk: str) -> None:
     page.get_by_role("button", name="Change").click()
     expect(page.locator("h1")).to_have_text("Trova un opuscolo")
     findings["/ (it)"] = axe_serious(page)
+    page.get_by_label("Lingua di questa pagina").select_option("ar")
+    page.get_by_role("button", name="Cambia").click()
+    expect(page.locator("h1")).to_have_text("ابحث عن نشرة")
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    for path in ("/?q=spasm", f"/conditions/{SLUG}?lang=ar", "/basket"):
+        page.goto(desk + path)
+        findings[f"{path} (ar)"] = axe_serious(page)
     assert findings == {path: [] for path in findings}
 
 
@@ -395,11 +499,11 @@ def test_accessibility_with_axe_core(page: Page, desk: str) -> None:
 def test_sign_in_page_is_accessible(
     page: Page, tmp_path: Path, start_desk: Callable[..., str]
 ) -> None:
-    base = start_desk(copy_demo(tmp_path / "ws"), password="s3cret")
+    base = start_desk(copy_demo(tmp_path / "ws"), password="correct horse battery")
     response = page.goto(base + "/")
     assert response is not None and response.status == 401
     assert axe_serious(page) == []
-    page.get_by_label("Access password").fill("s3cret")
+    page.get_by_label("Access password").fill("correct horse battery")
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("h1")).to_have_text("Find a leaflet")
 
@@ -407,7 +511,7 @@ def test_sign_in_page_is_accessible(
 def test_readme_screenshot(page: Page, desk: str, tmp_path: Path) -> None:
     """Take the README's picture of the desk; LEAFLETS_UPDATE_SCREENSHOTS=1 saves it."""
     page.goto(desk + "/")
-    find_in_italian(page, desk, "emispasmo")
+    find_in_italian(page, desk, "g51.3")
     page.locator(".results h2 a").click()
     expect(page.locator(".thumbs img").nth(2)).to_be_visible()
     page.wait_for_function(THUMBNAILS_LOADED)

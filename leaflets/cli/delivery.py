@@ -157,8 +157,29 @@ def report_sent(result: SendResult) -> None:
 @click.option(
     "--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port."
 )
+@click.option(
+    "--idle-minutes",
+    type=click.FloatRange(1, 24 * 60),
+    default=30,
+    show_default=True,
+    help="Minutes without use after which a browser is signed out and its packet emptied.",
+)
+@click.option(
+    "--trusted-proxy",
+    "trusted_proxies",
+    multiple=True,
+    metavar="ADDRESS",
+    help="Address of the HTTPS proxy in front of the desk, whose X-Forwarded-Proto and "
+    "X-Forwarded-For are believed (repeatable); the session cookie is then Secure.",
+)
 @handle_errors
-def serve(workspace_path: Path | None, host: str, port: int) -> None:
+def serve(
+    workspace_path: Path | None,
+    host: str,
+    port: int,
+    idle_minutes: float,
+    trusted_proxies: tuple[str, ...],
+) -> None:
     """Run the desk: a web page to find, preview, print, email and bundle leaflets.
 
     It listens on this computer only (127.0.0.1) unless --host says
@@ -172,7 +193,8 @@ def serve(workspace_path: Path | None, host: str, port: int) -> None:
     from ..desk.security import PASSWORD_VARIABLE
 
     library = open_library(workspace_path)
-    password = os.environ.get(PASSWORD_VARIABLE) or None
+    # Set but blank is a mistake, refused below as too short, not "no password".
+    password = os.environ.get(PASSWORD_VARIABLE)
 
     def ready(url: str) -> None:
         click.echo(f"Serving the leaflets desk for {library.root} at {url}")
@@ -180,5 +202,13 @@ def serve(workspace_path: Path | None, host: str, port: int) -> None:
 
     # uvicorn stops cleanly on Ctrl-C, then raises the interrupt again for us.
     with contextlib.suppress(KeyboardInterrupt):
-        run_desk(library.root, host=host, port=port, password=password, on_ready=ready)
+        run_desk(
+            library.root,
+            host=host,
+            port=port,
+            password=password,
+            idle_minutes=idle_minutes,
+            trusted_proxies=trusted_proxies,
+            on_ready=ready,
+        )
     click.echo("Stopped.")

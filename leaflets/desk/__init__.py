@@ -16,12 +16,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..exceptions import LeafletsError
-from .security import check_listen, is_loopback
+from .security import IDLE_MINUTES, check_listen, is_loopback
 
 __all__ = ["serve"]
 
 #: The Host names a desk listening on a loopback address answers to.
-LOCAL_HOSTS = ["127.0.0.1", "localhost"]
+LOCAL_HOSTS = ["127.0.0.1", "localhost", "::1"]
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -42,6 +42,17 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+def allowed_hosts_for(host: str) -> list[str] | None:
+    """Return the Host names a desk listening on *host* answers to (None: any).
+
+    On a loopback address (IPv4 or IPv6), only local names: a web page cannot
+    then reach the desk through a DNS name rebound to 127.0.0.1 or ::1.
+    """
+    if not is_loopback(host):
+        return None
+    return list(dict.fromkeys([*LOCAL_HOSTS, host.strip("[]").lower()]))
+
+
 def url_of(sock: socket.socket) -> str:
     """Return the address to open in a browser for a listening socket."""
     host, port = sock.getsockname()[:2]
@@ -55,11 +66,15 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     password: str | None = None,
+    idle_minutes: float = IDLE_MINUTES,
+    trusted_proxies: tuple[str, ...] = (),
     on_ready: Callable[[str], None] = lambda url: None,
 ) -> None:
     """Serve the desk for the workspace at *root* until interrupted (Ctrl-C).
 
     Refuses an address other computers can reach unless *password* is set;
+    a session ends after *idle_minutes* without a request; only requests from
+    *trusted_proxies* may say (X-Forwarded-Proto) that the browser used HTTPS.
     *on_ready* is called with the address to open once the port is open.
     """
     import uvicorn
@@ -67,16 +82,22 @@ def serve(
     from .app import create_app
 
     check_listen(host, password)
-    # On a loopback address, answer only to local names: a web page cannot then
-    # reach the desk through a DNS name rebound to 127.0.0.1.
-    local = is_loopback(host) and ":" not in host
-    app = create_app(root, password=password, allowed_hosts=[*LOCAL_HOSTS, host] if local else None)
+    app = create_app(
+        root,
+        password=password,
+        allowed_hosts=allowed_hosts_for(host),
+        idle_minutes=idle_minutes,
+        trusted_proxies=list(trusted_proxies),
+    )
     sock = _listen(host, port)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    # The app reads the proxy's headers itself, and only from trusted_proxies.
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="off", proxy_headers=False
+    )
     server = uvicorn.Server(config)
     on_ready(url_of(sock))
     try:
         server.run(sockets=[sock])
     finally:
         sock.close()
-        app.state.desk.scratch.cleanup()
+        app.state.desk.close()

@@ -1,8 +1,10 @@
-"""Know the workspace's conditions and find them by title in any language, ICD-10 code or id."""
+"""Know the workspace's conditions; find them by title, text, ICD-10 code or id, in any language."""
 
 from __future__ import annotations
 
 import datetime
+import html
+import re
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -40,7 +42,12 @@ class Entry:
     next_review: datetime.date | None
     #: The first error that stops it from building, if any.
     error: str
+    #: Whoever looks after its content (condition.yaml's owner), "" when unknown.
+    owner: str
+    #: Its titles, code and id, folded for matching.
     haystack: str
+    #: The words of its text in every language, folded for matching.
+    text: str = ""
 
     def title(self, *preferred: str | None) -> str:
         """Return the title in the first of *preferred* it has, else in its first language."""
@@ -105,23 +112,30 @@ class Catalogue:
                 return entry
         return None
 
-    def search(self, library: Library, query: str) -> list[Entry]:
+    def search(self, library: Library, query: str, *, lang: str = "") -> list[Entry]:
         """Return the conditions matching every word of *query*, best first.
 
         Words match titles in every language, the ICD-10 code (with or
-        without its dot) and the id, ignoring case and accents.
+        without its dot), the id and the leaflets' text, ignoring case and
+        accents; a match in the title or code ranks before one in the text
+        alone. With *lang*, only conditions written in that language are listed.
         """
-        entries = self.entries(library)
+        entries = [entry for entry in self.entries(library) if not lang or lang in entry.languages]
         words = fold(query).split()
         if not words:
             return entries
-        found = [entry for entry in entries if all(word in entry.haystack for word in words)]
+        found = [
+            entry
+            for entry in entries
+            if all(word in entry.haystack or word in entry.text for word in words)
+        ]
         folded = fold(query).strip()
 
         def rank(entry: Entry) -> tuple[int, str]:
             exact = folded in (entry.slug, fold(entry.icd10), fold(entry.icd10).replace(".", ""))
             starts = any(fold(title).startswith(folded) for title in entry.titles.values())
-            return (0 if exact else 1 if starts else 2, entry.slug)
+            named = all(word in entry.haystack for word in words)
+            return (0 if exact else 1 if starts else 2 if named else 3, entry.slug)
 
         return sorted(found, key=rank)
 
@@ -136,6 +150,16 @@ def _load(folder: Path, config: Config) -> Entry:
     words = [condition.slug, condition.slug.replace("-", " "), icd10, icd10.replace(".", "")]
     words += titles.values()
     errors = condition.errors
+    text = [
+        piece
+        for content in condition.contents.values()
+        for piece in (
+            content.summary,
+            *content.key_points,
+            *content.next_steps,
+            *(section.html for section in content.sections.values()),
+        )
+    ]
     return Entry(
         slug=condition.slug,
         icd10=icd10,
@@ -145,5 +169,15 @@ def _load(folder: Path, config: Config) -> Entry:
         last_reviewed=metadata.last_reviewed if metadata else None,
         next_review=metadata.next_review if metadata else None,
         error=str(errors[0]) if errors else "",
+        owner=metadata.owner if metadata else "",
         haystack=fold(" | ".join(words)),
+        text=fold(" | ".join(_plain(piece) for piece in text)),
     )
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _plain(markup: str) -> str:
+    """Return the text of a piece of the content's (sanitised) HTML."""
+    return " ".join(html.unescape(_TAG.sub(" ", markup)).split())

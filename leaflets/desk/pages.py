@@ -11,8 +11,9 @@ import jinja2
 from babel import Locale
 from babel.dates import format_date
 from babel.messages.pofile import read_po
+from markupsafe import Markup
 
-from ..i18n import load_catalog
+from ..i18n import load_catalog, text_direction
 from ..workspace import builtin_theme_dir
 from .pdfs import Kind
 
@@ -56,7 +57,7 @@ class Pages:
         self.languages = tuple(
             sorted(path.name for path in self.locales.iterdir() if _has_catalog(path))
         )
-        self._environments: dict[str, jinja2.Environment] = {}
+        self._environments: dict[tuple[str, str], jinja2.Environment] = {}
 
     def negotiate(self, accept_language: str) -> str:
         """Return the interface language that best matches an Accept-Language header."""
@@ -67,9 +68,15 @@ class Pages:
                     return candidate
         return DEFAULT_UI_LANG
 
-    def environment(self, lang: str) -> jinja2.Environment:
-        """Return the environment translating into *lang* (one of self.languages)."""
-        if lang not in self._environments:
+    def environment(self, lang: str, date_locale: str = "") -> jinja2.Environment:
+        """Return the environment translating into *lang* (one of self.languages).
+
+        Dates are written for *date_locale* (the workspace's ``[build] locales``
+        for *lang*, "en_GB" for "en"), by default for *lang* itself.
+        """
+        date_locale = date_locale or lang
+        key = (lang, date_locale)
+        if key not in self._environments:
             catalog = load_catalog([self.locales], lang, root=self.locales.parent)
             env = jinja2.Environment(
                 loader=jinja2.FileSystemLoader(self.templates),
@@ -81,26 +88,38 @@ class Pages:
             )
             env.install_gettext_translations(catalog.translations, newstyle=True)  # type: ignore[attr-defined]
             env.globals["language_name"] = language_name
-            env.filters["long_date"] = lambda value: _long_date(value, lang)
-            self._environments[lang] = env
-        return self._environments[lang]
+            env.globals["text_dir"] = text_direction
+            env.filters["long_date"] = lambda value: _long_date(value, date_locale)
+            self._environments[key] = env
+        return self._environments[key]
 
-    def render(self, ui_lang: str, name: str, **context: Any) -> str:
+    def render(self, ui_lang: str, name: str, *, date_locale: str = "", **context: Any) -> str:
         """Render the desk template *name* in interface language *ui_lang*."""
-        template = self.environment(ui_lang).get_template(f"desk/{name}")
+        template = self.environment(ui_lang, date_locale).get_template(f"desk/{name}")
         return template.render(ui_lang=ui_lang, **context)
 
-    def message(self, lang: str, code: str, **values: object) -> str:
-        """Return the message *code* ('sent', 'refused', ...) in interface language *lang*."""
+    def message(self, lang: str, code: str, **values: object) -> Markup:
+        """Return the message *code* ('sent', 'refused', ...) in *lang*, as safe HTML.
+
+        The macro escapes the values once; the result is Markup so that the
+        page does not escape them again ("o&#39;brien" shown literally).
+        """
+        lang = lang if lang in self.languages else DEFAULT_UI_LANG
         module = self.environment(lang).get_template("desk/_labels.html").module
-        return str(module.message(code, values)).strip()  # type: ignore[attr-defined]
+        return Markup(str(module.message(code, values)).strip())  # type: ignore[attr-defined]
+
+    def text(self, lang: str, code: str, **values: object) -> str:
+        """Return the message *code* in *lang* as plain text (a file name, a log line)."""
+        return self.message(lang, code, **values).unescape()
 
     def kind_label(self, lang: str, kind: Kind | str) -> str:
-        """Return the name of a kind (or of a template) in interface language *lang*."""
+        """Return the name of a kind (or of a template) in *lang*, as plain text."""
         if isinstance(kind, str):
             kind = Kind(kind, kind)
+        lang = lang if lang in self.languages else DEFAULT_UI_LANG
         module = self.environment(lang).get_template("desk/_labels.html").module
-        return str(module.kind_label(kind.template, kind.variant)).strip()  # type: ignore[attr-defined]
+        label = module.kind_label(kind.template, kind.variant)  # type: ignore[attr-defined]
+        return Markup(str(label).strip()).unescape()
 
 
 def _has_catalog(folder: Path) -> bool:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import re
-import tempfile
 import threading
 import unicodedata
 import urllib.parse
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -21,21 +22,32 @@ from ..exceptions import LeafletsError
 from .catalogue import APOSTROPHES, Catalogue, Entry
 from .pages import Pages
 from .pdfs import Kind, Thumbnails, kinds
-from .security import RateLimit, Session, Sessions, same_secret
+from .security import (
+    IDLE_MINUTES,
+    FailedSignIns,
+    OnceForms,
+    RateLimit,
+    Session,
+    Sessions,
+    check_password,
+    same_secret,
+)
 
 logger = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 #: Emails the desk sends at most per minute, so that a mistake cannot spam.
 EMAILS_PER_MINUTE = 20
-#: Password attempts allowed per minute.
-SIGN_INS_PER_MINUTE = 10
+#: The most conditions one packet holds: a bigger one takes minutes to build and is
+#: more than a patient reads.
+MAX_PACKET = 20
 #: The largest form the desk reads, in bytes.
 MAX_FORM = 16 * 1024
 #: Paths anyone may load before signing in (the sign-in page and what it shows).
-PUBLIC_PATHS = ("/login", "/static/", "/ui-language")
+PUBLIC_PATHS = ("/login", "/logout", "/static/", "/ui-language")
 
 Handler = Callable[[Request], Awaitable[Response]]
+T = TypeVar("T")
 
 
 class Desk:
@@ -47,18 +59,48 @@ class Desk:
         *,
         password: str | None = None,
         emails_per_minute: int = EMAILS_PER_MINUTE,
+        idle_minutes: float = IDLE_MINUTES,
+        allowed_hosts: list[str] | None = None,
     ) -> None:
+        check_password(password)
         self.root = root.resolve()
         self.password = password or None
+        #: The Host names the desk answers to (None: any).
+        self.allowed_hosts = allowed_hosts
         self.catalogue = Catalogue()
         self.thumbnails = Thumbnails()
         self.pages = Pages()
-        self.sessions = Sessions()
+        self.sessions = Sessions(idle_minutes)
         self.email_limit = RateLimit(emails_per_minute)
-        self.sign_in_limit = RateLimit(SIGN_INS_PER_MINUTE)
-        self.scratch = tempfile.TemporaryDirectory(prefix="leaflets-desk-")
+        self.sign_ins = FailedSignIns()
+        self.forms = OnceForms()
         self._library: tuple[tuple[int, int], Library] | None = None
         self._library_lock = threading.Lock()
+        self._workers: ProcessPoolExecutor | None = None
+        self._workers_lock = threading.Lock()
+
+    def in_worker(self, function: Callable[..., T], *args: Any) -> T:
+        """Run *function* in the desk's worker process and return its result.
+
+        Rendering a packet keeps a CPU busy for seconds, and in this process
+        it would hold the interpreter lock while other receptionists wait
+        for a current PDF. One worker (the machine may have two cores) takes
+        packets in turn; it starts with the first one.
+        """
+        with self._workers_lock:
+            if self._workers is None:
+                self._workers = ProcessPoolExecutor(
+                    max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                )
+            workers = self._workers
+        return workers.submit(function, *args).result()
+
+    def close(self) -> None:
+        """Stop the worker process, if it started."""
+        with self._workers_lock:
+            if self._workers is not None:
+                self._workers.shutdown(wait=False, cancel_futures=True)
+                self._workers = None
 
     def library(self) -> Library:
         """Return the open workspace, opened again when leaflets.toml changed."""
@@ -98,9 +140,14 @@ def render_page(
     desk, session = desk_of(request), session_of(request)
     lang = ui_lang(request)
     try:
-        clinic = desk.library().config.clinic.name
+        library = desk.library()
+        clinic = library.config.clinic.name
+        date_locale = library.config.locale_for(lang)
+        # Conditions removed from the workspace leave the basket, so its count is its list.
+        known = set(library.conditions())
+        session.basket[:] = [slug for slug in session.basket if slug in known]
     except (LeafletsError, OSError):
-        clinic = ""
+        clinic, date_locale = "", lang
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     html = desk.pages.render(
         lang,
@@ -112,11 +159,23 @@ def render_page(
         signed_in=session.signed_in,
         password=bool(desk.password),
         here=here,
+        date_locale=date_locale,
         **context,
     )
     response = HTMLResponse(html, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def take_notice(request: Request) -> tuple[str, str]:
+    """Return the notice waiting in the session (after a redirect) and its kind; forget it."""
+    session = session_of(request)
+    waiting, session.notice = session.notice, None
+    if not isinstance(waiting, dict) or not isinstance(waiting.get("values"), dict):
+        return "", "ok"
+    desk = desk_of(request)
+    text = desk.pages.message(ui_lang(request), str(waiting.get("code")), **waiting["values"])
+    return text, str(waiting.get("kind", "ok"))
 
 
 def library_of(request: Request) -> Library:
