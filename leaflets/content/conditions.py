@@ -23,7 +23,7 @@ from ..config.metadata import (
 )
 from ..exceptions import QUOTE_LIMIT, Problem, display_path, quote
 from ..workspace import is_inside
-from . import markdown, translations
+from . import characters, markdown, translations
 from .model import METADATA_NAME, SECTION_KEYS, Condition, Content, Metadata, Section, Source
 from .yaml_loader import MAX_DATA_FILE_SIZE, ImpossibleDate, LineDict, LineList, load_yaml, too_big
 
@@ -264,6 +264,8 @@ def parse_content(
     fields = _Fields(data, shown, problems)
     fields.unknown(_CONTENT_KEYS)
     title = fields.text("title")
+    if title and (why := characters.title_problem(title)):
+        fields.report("title", why)
     base_dir = path.parent
 
     def inline(key: str, value: str, line: int) -> Markup:
@@ -402,6 +404,10 @@ def _load_mapping(
     problems.extend(found)
     if data is None and found:
         return None
+    # Escapes such as "\x1b" or "\N" write a control character without one in the file.
+    for key, value, container, index in characters.walk_strings(data):
+        if why := characters.forbidden_in_value(value):
+            problems.append(Problem(shown, container.line_of(index), key, why))
     if not isinstance(data, LineDict):
         problems.append(
             Problem(shown, line_offset + 1, None, "must be a mapping of keys to values")
@@ -423,13 +429,17 @@ def _read_text(path: Path, shown: str, *, root: Path) -> tuple[str, Problem | No
             if len(data) > MAX_DATA_FILE_SIZE:
                 return "", Problem(shown, None, None, too_big(path.stat().st_size))
         # utf-8-sig: Windows editors may start the file with a byte order mark.
-        return data.decode("utf-8-sig"), None
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         return "", Problem(
             shown, None, None, f"not UTF-8 text ({error.reason} at byte {error.start})"
         )
     except OSError as error:
         return "", Problem(shown, None, None, f"cannot be read ({error.strerror})")
+    # Before any parser sees it: PyYAML's own refusal is a traceback without a line.
+    if (found := characters.forbidden_in_file(text)) is not None:
+        return "", Problem(shown, found[0], None, found[1])
+    return text, None
 
 
 def load_condition(

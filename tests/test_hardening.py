@@ -1,0 +1,165 @@
+"""Hostile input, round two (issue 15): each test reproduces one defect of the review first."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from leaflets.cli import cli
+from leaflets.engine.build import build, check
+from leaflets.workspace import open_workspace
+
+REPO = Path(__file__).resolve().parent.parent
+EN = "data/hemifacial-spasm/en.md"
+META = "data/hemifacial-spasm/condition.yaml"
+
+
+def demo_text(name: str) -> str:
+    """Return a file of the demo workspace."""
+    return (REPO / name).read_text(encoding="utf-8")
+
+
+def replaced(name: str, old: str, new: str) -> dict[str, str]:
+    """Return a files= mapping with *old* replaced by *new* in a demo file."""
+    text = demo_text(name)
+    assert old in text, old
+    return {name: text.replace(old, new, 1)}
+
+
+def problems_of(root: Path) -> list[str]:
+    """Return check's problems as the strings a user reads."""
+    return [str(problem) for problem in check(open_workspace(root))]
+
+
+def run(root: Path, *args: str) -> tuple[int, str]:
+    """Run the CLI in *root*; return its exit code and everything it printed."""
+    result = CliRunner().invoke(cli, ["-C", str(root), *args], catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+# Item 3: control characters in YAML gave a PyYAML traceback in every command,
+# and one such file stopped every other condition's build.
+
+
+@pytest.mark.parametrize(
+    ("char", "name"),
+    [
+        ("\x00", "U+0000 (NULL)"),
+        ("\x07", "U+0007 (BELL)"),
+        ("\x1b", "U+001B (ESCAPE)"),
+        ("\uffff", "U+FFFF"),
+    ],
+)
+def test_control_character_in_condition_yaml_is_one_line(
+    make_workspace: Callable[..., Path], char: str, name: str
+) -> None:
+    root = make_workspace(
+        files=replaced(META, "specialty: neurology", f"specialty: neuro{char}logy")
+    )
+    assert problems_of(root) == [
+        f"{META}:3: the control character {name} at column 17 is not allowed in a data file; "
+        "delete it (it prints as an empty box or as nothing)"
+    ]
+    for command in (["check"], ["list"], ["review"]):
+        code, output = run(root, *command)
+        assert "Traceback" not in output and code == 1, (command, output)
+
+
+def test_control_character_in_front_matter_names_line_and_column(
+    make_workspace: Callable[..., Path],
+) -> None:
+    root = make_workspace(files=replaced(EN, "title: Hemifacial spasm", "title: Hemi\x1bfacial"))
+    assert problems_of(root) == [
+        f"{EN}:2: the control character U+001B (ESCAPE) at column 12 is not allowed in a data "
+        "file; delete it (it prints as an empty box or as nothing)"
+    ]
+
+
+def test_control_character_fails_only_its_own_condition(
+    make_workspace: Callable[..., Path],
+) -> None:
+    root = make_workspace()
+    other = root / "data" / "other"
+    shutil.copytree(root / "data" / "hemifacial-spasm", other)
+    meta = other / "condition.yaml"
+    meta.write_text(meta.read_text().replace("specialty: neurology", "specialty: a\x07b"))
+    report = build(open_workspace(root), languages=("en",), templates=("handout",))
+    outcomes = {outcome.job.name: outcome.status for outcome in report.outcomes}
+    assert outcomes == {
+        "hemifacial-spasm.en.handout": "built",
+        "other.en.handout": "failed",
+    }
+
+
+# Item 17: U+0085, U+2028 and U+001F passed check and printed as empty boxes.
+
+
+@pytest.mark.parametrize(
+    ("char", "name"),
+    [
+        ("\x85", "U+0085 (NEXT LINE)"),
+        ("\u2028", "U+2028 (LINE SEPARATOR)"),
+        ("\x1f", "U+001F (INFORMATION SEPARATOR ONE)"),
+    ],
+)
+def test_invisible_control_characters_in_body_text_are_refused(
+    make_workspace: Callable[..., Path], char: str, name: str
+) -> None:
+    root = make_workspace(
+        files=replaced(EN, "You cannot stop\nthem", f"You cannot{char}stop\nthem")
+    )
+    line = demo_text(EN)[: demo_text(EN).index("You cannot stop")].count("\n") + 1
+    column = demo_text(EN).splitlines()[line - 1].index("You cannot stop") + 11
+    assert problems_of(root) == [
+        f"{EN}:{line}: the control character {name} at column {column} is not allowed in a "
+        "data file; delete it (it prints as an empty box or as nothing)"
+    ]
+
+
+def test_control_character_written_as_a_yaml_escape_is_refused(
+    make_workspace: Callable[..., Path],
+) -> None:
+    root = make_workspace(files=replaced(META, "owner: Demo", 'owner: "\\e[31mDemo\\N"\nx_: Demo'))
+    assert problems_of(root)[0] == (
+        f"{META}:8: owner: contains the control character U+001B (ESCAPE) at character 1; delete it"
+    )
+
+
+@pytest.mark.parametrize(
+    ("title", "why"),
+    [
+        (
+            '"Hemifacial\\u202Espasm"',
+            "contains the invisible character U+202E (RIGHT-TO-LEFT OVERRIDE) at character 11; "
+            "delete it (titles reach email subjects and attachment names)",
+        ),
+        (
+            '"Hemifacial\\u200Bspasm"',
+            "contains the invisible character U+200B (ZERO WIDTH SPACE) at character 11; "
+            "delete it (titles reach email subjects and attachment names)",
+        ),
+        (
+            '"Hemifacial\\r\\nspasm"',
+            "contains a line break or tab (U+000D) at character 11; a title is one line",
+        ),
+        (
+            "|\n  Hemifacial\n  spasm",
+            "contains a line break or tab (U+000A) at character 11; a title is one line",
+        ),
+    ],
+)
+def test_titles_refuse_line_breaks_and_invisible_characters(
+    make_workspace: Callable[..., Path], title: str, why: str
+) -> None:
+    root = make_workspace(files=replaced(EN, "title: Hemifacial spasm", f"title: {title}"))
+    assert problems_of(root) == [f"{EN}:2: title: {why}"]
+
+
+def test_zero_width_non_joiner_is_allowed_in_a_title(make_workspace: Callable[..., Path]) -> None:
+    # Persian spells words with it: "می‌شود".
+    root = make_workspace(files=replaced(EN, "title: Hemifacial spasm", "title: Hemi\u200cfacial"))
+    assert [problem for problem in check(open_workspace(root)) if problem.is_error] == []
