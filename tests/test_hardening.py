@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import resource
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from conftest import pdf_pages
 from leaflets.cli import cli
 from leaflets.engine.build import build, check
 from leaflets.workspace import open_workspace
@@ -164,3 +168,58 @@ def test_zero_width_non_joiner_is_allowed_in_a_title(make_workspace: Callable[..
     # Persian spells words with it: "می‌شود".
     root = make_workspace(files=replaced(EN, "title: Hemifacial spasm", "title: Hemi\u200cfacial"))
     assert [problem for problem in check(open_workspace(root)) if problem.is_error] == []
+
+
+def limited(root: Path, *args: str, memory_mb: int = 3000, seconds: int = 120) -> tuple[int, str]:
+    """Run the leaflets command in a subprocess with a memory and a time limit.
+
+    Return its exit code and its output; the test fails if the limit is hit
+    (a killed process has a negative exit code, a timeout raises).
+    """
+
+    def limit() -> None:
+        size = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (size, size))
+
+    result = subprocess.run(
+        [sys.executable, "-m", "leaflets", "-C", str(root), *args],
+        capture_output=True,
+        text=True,
+        timeout=seconds,
+        preexec_fn=limit,
+        check=False,
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+# Item 7: a long title without spaces took minutes to lay out (1,200 characters:
+# 122 s; 5,000 did not finish in 300 s), ran off the page, and check was silent.
+
+
+def test_a_title_over_the_limit_is_refused(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace(files=replaced(EN, "title: Hemifacial spasm", f"title: {'x' * 121}"))
+    assert problems_of(root) == [
+        f"{EN}:2: title: is 121 characters long; a title may be at most 120 "
+        "(it prints large on the cover and names the PDF and the email)"
+    ]
+
+
+def test_a_huge_title_fails_fast_in_check_and_build(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace(files=replaced(EN, "title: Hemifacial spasm", f"title: {'x' * 5000}"))
+    code, output = limited(root, "check", seconds=60)
+    assert code == 1 and f"{EN}:2: title: is 5000 characters long" in output, output
+    code, output = limited(root, "build", "-l", "en", seconds=60)
+    assert code == 1 and "failed   hemifacial-spasm.en.leaflet: invalid data" in output, output
+    assert "Traceback" not in output
+
+
+def test_a_title_at_the_limit_builds_in_time_and_breaks(
+    make_workspace: Callable[..., Path],
+) -> None:
+    title = "Hemifacialspasm" * 8  # 120 characters, no space
+    root = make_workspace(files=replaced(EN, "title: Hemifacial spasm", f"title: {title}"))
+    code, output = limited(root, "build", "-l", "en", "-t", "leaflet", seconds=90)
+    assert code == 0, output
+    first_page = pdf_pages(root / "build" / "hemifacial-spasm.en.leaflet.pdf")[0]
+    # Broken across lines at the page edge, every character still there.
+    assert title in first_page.replace(" ", "")

@@ -100,8 +100,12 @@ def forbidden_in_value(value: str) -> str | None:
     )
 
 
-def title_problem(title: str, *, limit: int = MAX_TITLE) -> str | None:
-    """Return why *title* cannot be a leaflet's title, or None when it can."""
+def title_problem(title: str, *, limit: int | None = None) -> str | None:
+    """Return why *title* cannot be a leaflet's title, or None when it can.
+
+    *limit* is MAX_TITLE unless given.
+    """
+    limit = MAX_TITLE if limit is None else limit
     if len(title) > limit:
         return (
             f"is {len(title)} characters long; a title may be at most {limit} "
