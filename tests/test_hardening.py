@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import pdf_pages
+
 from leaflets.cli import cli
 from leaflets.engine.build import build, check
 from leaflets.workspace import open_workspace
@@ -223,3 +223,139 @@ def test_a_title_at_the_limit_builds_in_time_and_breaks(
     first_page = pdf_pages(root / "build" / "hemifacial-spasm.en.leaflet.pdf")[0]
     # Broken across lines at the page edge, every character still there.
     assert title in first_page.replace(" ", "")
+
+
+# Items 1 and 8: a catalog's header sized a list from nplurals (24 GB); a broken
+# plural expression or a lone % crashed check and every language's build.
+
+IT_PO = "locales/it/LC_MESSAGES/messages.po"
+ES_PO = "locales/es/LC_MESSAGES/messages.po"
+
+
+def with_catalog(lang: str, old: str, new: str) -> dict[str, str]:
+    """Return a files= mapping with a workspace copy of a built-in catalog, *old* made *new*."""
+    name = f"locales/{lang}/LC_MESSAGES/messages.po"
+    text = demo_text(name)
+    assert old in text, old
+    return {name: text.replace(old, new, 1)}
+
+
+def header_line(name: str) -> int:
+    """Return the line of the Plural-Forms header in a built-in catalog."""
+    text = demo_text(name)
+    return text[: text.index("Plural-Forms:")].count("\n") + 1
+
+
+def test_a_huge_nplurals_is_refused_within_a_memory_limit(
+    make_workspace: Callable[..., Path],
+) -> None:
+    files = with_catalog("it", "nplurals=3;", "nplurals=99999999999;")
+    root = make_workspace(files=files)
+    code, output = limited(root, "check", memory_mb=1500, seconds=60)
+    assert (code, sorted(output.splitlines())) == (
+        1,
+        [
+            "1 error, 0 warnings",
+            f"{IT_PO}:{header_line(IT_PO)}: Plural-Forms: nplurals='99999999999' must be a "
+            "number from 1 to 6, as CLDR's plural rules have",
+        ],
+    )
+    code, output = limited(root, "build", "-l", "it", memory_mb=1500, seconds=60)
+    assert code == 1 and "Traceback" not in output and "nplurals='99999999999'" in output
+
+
+@pytest.mark.parametrize(
+    ("header", "why"),
+    [
+        (
+            "plural=(n != 1;",
+            "plural='(n != 1' is not a plural expression gettext can read "
+            "(unbalanced parenthesis in plural form)",
+        ),
+        ("plural=n;", "plural='n' gives form 3 for n=3, but nplurals=3 (forms 0 to 2)"),
+    ],
+)
+def test_a_broken_plural_expression_is_one_line(
+    make_workspace: Callable[..., Path], header: str, why: str
+) -> None:
+    plural = "plural=(n == 1 ? 0 : n != 0 && n % 1000000 == 0 ? 1 : 2);"
+    root = make_workspace(files=with_catalog("it", plural, header))
+    assert problems_of(root) == [f"{IT_PO}:{header_line(IT_PO)}: Plural-Forms: {why}"]
+
+
+def es_entry(message_id: str, suffix: str) -> dict[str, str]:
+    """Return files= with *suffix* added to the Spanish translation of *message_id*."""
+    text = demo_text(ES_PO)
+    start = text.index(f'msgid "{message_id}"')
+    end = text.index('"\n', text.index('msgstr "', start) + 8)
+    return {ES_PO: text[:end] + suffix + text[end:]}, text[:start].count("\n") + 1
+
+
+def test_a_lone_percent_fails_only_its_language(make_workspace: Callable[..., Path]) -> None:
+    files, line = es_entry("Key points", " 100%")
+    root = make_workspace(files=files)
+    assert problems_of(root) == [
+        f"{ES_PO}:{line}: msgid 'Key points': the translation is not a valid format "
+        "(incomplete format): write %% for a percent sign and %(name)s for a placeholder"
+    ]
+    report = build(open_workspace(root), languages=("en", "es"), templates=("handout",))
+    outcomes = {outcome.job.name: outcome.status for outcome in report.outcomes}
+    assert outcomes == {
+        "hemifacial-spasm.en.handout": "built",
+        "hemifacial-spasm.es.handout": "failed",
+    }
+
+
+def test_a_placeholder_the_template_does_not_give_is_refused(
+    make_workspace: Callable[..., Path],
+) -> None:
+    files, line = es_entry("Key points", " %(secret)s")
+    assert problems_of(make_workspace(files=files)) == [
+        f"{ES_PO}:{line}: msgid 'Key points': the translation uses %(secret)s, which the msgid "
+        "does not have (the template gives only the msgid's placeholders)"
+    ]
+
+
+# Item 6: HTML in a msgstr reached the PDF (<style> turned every page red, a
+# javascript: link became a link), and check said nothing.
+
+
+@pytest.mark.parametrize(
+    ("markup", "shown"),
+    [
+        ("<style>body{background:red}</style>", "'<style>'"),
+        ('<a href="javascript:alert(1)">Clic</a>', "'<a href=\"javascript:alert(1)\">'"),
+    ],
+)
+def test_markup_in_a_translation_is_refused_by_check(
+    make_workspace: Callable[..., Path], markup: str, shown: str
+) -> None:
+    files, line = es_entry("In short", markup.replace('"', '\\"'))
+    assert problems_of(make_workspace(files=files)) == [
+        f"{ES_PO}:{line}: msgid 'In short': the translation has markup the msgid does not "
+        f"have ({shown}); translations are text, and it would print as typed"
+    ]
+
+
+def test_a_translation_prints_as_text_not_markup(tmp_path: Path) -> None:
+    import gettext
+    import io
+
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+
+    from leaflets.engine.templating import make_environment
+    from leaflets.i18n import LoadedCatalog
+
+    catalog = Catalog(locale="es")
+    catalog.add("In short", "En breve<style>body{background:red}</style>")
+    catalog.add("Logo of <b>%(name)s</b>", "Logo de <b>%(name)s</b> <i>")
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    loaded = LoadedCatalog("es", None, gettext.GNUTranslations(buffer), ())
+    env = make_environment([tmp_path], loaded)
+    template = env.from_string('{{ _("In short") }}|{{ _("Logo of <b>%(name)s</b>", name="<x>") }}')
+    assert template.render() == (
+        "En breve&lt;style&gt;body{background:red}&lt;/style&gt;|Logo de <b>&lt;x&gt;</b> &lt;i&gt;"
+    )

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from markupsafe import Markup
 
+from .. import characters
 from ..config import validate_language
 from ..config.metadata import (
     ConditionMetadata,
@@ -23,7 +24,7 @@ from ..config.metadata import (
 )
 from ..exceptions import QUOTE_LIMIT, Problem, display_path, quote
 from ..workspace import is_inside
-from . import characters, markdown, translations
+from . import markdown, translations
 from .model import METADATA_NAME, SECTION_KEYS, Condition, Content, Metadata, Section, Source
 from .yaml_loader import MAX_DATA_FILE_SIZE, ImpossibleDate, LineDict, LineList, load_yaml, too_big
 

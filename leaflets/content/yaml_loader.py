@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
+from ..characters import forbidden_in_file
 from ..exceptions import Problem
-from .characters import forbidden_in_file
 
 #: The largest data file (condition.yaml, <lang>.md) we read, in bytes. Real
 #: ones are a few KB; the cap keeps a hostile or mistaken file from filling memory.
