@@ -547,14 +547,24 @@ def update_catalogs(locales_dir: Path, template_dirs: list[Path], *, root: Path)
 
 
 def init_catalog(locales_dir: Path, lang: str, template_dirs: list[Path], *, root: Path) -> Path:
-    """Create the .po catalog for a new language from the templates' messages."""
+    """Create the .po catalog for *lang* in the workspace, from the built-in one if it ships.
+
+    A workspace catalog hides the built-in catalog of its language: an empty
+    one would leave every leaflet of that language untranslated. So a
+    language leaflets ships starts with its translations (then brought up
+    to date with the workspace's templates); another language starts empty.
+    """
     path = catalog_path(locales_dir, lang)
     if path.exists():
         raise CatalogError(
             f"{display_path(path, root)}: already exists; use `leaflets i18n update`"
         )
     template = extract_messages(template_dirs)
-    catalog = Catalog(locale=lang, project=PROJECT, fuzzy=False)
+    builtin = catalog_path(builtin_theme_dir() / "locales", lang)
+    if builtin.is_file() and builtin.resolve() != path.resolve():
+        catalog = read_catalog(builtin, lang, shown=str(builtin))
+    else:
+        catalog = Catalog(locale=lang, project=PROJECT, fuzzy=False)
     catalog.update(template)
     path.parent.mkdir(parents=True, exist_ok=True)
     _write_po_atomic(path, catalog)

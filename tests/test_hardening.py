@@ -359,3 +359,24 @@ def test_a_translation_prints_as_text_not_markup(tmp_path: Path) -> None:
     assert template.render() == (
         "En breve&lt;style&gt;body{background:red}&lt;/style&gt;|Logo de <b>&lt;x&gt;</b> &lt;i&gt;"
     )
+
+
+# Item 15: `i18n init en` wrote an empty catalog that hid the complete built-in one.
+
+
+def test_i18n_init_of_a_shipped_language_starts_from_its_translations(
+    make_workspace: Callable[..., Path],
+) -> None:
+    root = make_workspace()
+    code, output = run(root, "i18n", "init", "en")
+    assert (code, output) == (0, "wrote    locales/en/LC_MESSAGES/messages.po\n")
+    assert problems_of(root) == []
+    written = (root / "locales/en/LC_MESSAGES/messages.po").read_text(encoding="utf-8")
+    assert 'msgid "In short"\nmsgstr "In short"' in written
+
+
+def test_i18n_init_of_a_new_language_starts_empty(make_workspace: Callable[..., Path]) -> None:
+    root = make_workspace()
+    assert run(root, "i18n", "init", "nl")[0] == 0
+    written = (root / "locales/nl/LC_MESSAGES/messages.po").read_text(encoding="utf-8")
+    assert 'msgid "In short"\nmsgstr ""' in written
