@@ -380,3 +380,139 @@ def test_i18n_init_of_a_new_language_starts_empty(make_workspace: Callable[..., 
     assert run(root, "i18n", "init", "nl")[0] == 0
     written = (root / "locales/nl/LC_MESSAGES/messages.po").read_text(encoding="utf-8")
     assert 'msgid "In short"\nmsgstr ""' in written
+
+
+# Item 10: a 30,000 × 30,000 PNG (a decompression bomb) passed check; build
+# exited 0 without the picture.
+
+
+def bomb_png(path: Path, side: int = 30_000) -> Path:
+    """Write a real *side* × *side* grey PNG: a few hundred KB, side² bytes once decoded."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    compressor = zlib.compressobj(9)
+    row = b"\0" * (side + 1)
+    data = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+    )
+    return path
+
+
+BOMB = (
+    "is 30,000 × 30,000 pixels; an image may have at most 25 million pixels "
+    "(like 5,000 × 5,000): scale it down"
+)
+
+
+def test_a_decompression_bomb_in_content_is_refused(make_workspace: Callable[..., Path]) -> None:
+    files = replaced(EN, "## symptoms\n", "## symptoms\n\n![A face](bomb.png)\n")
+    root = make_workspace(files=files)
+    bomb_png(root / "data/hemifacial-spasm/bomb.png")
+    line = demo_text(EN)[: demo_text(EN).index("## symptoms")].count("\n") + 3
+    code, output = limited(root, "check", memory_mb=1500, seconds=60)
+    assert code == 1, output
+    assert f"{EN}:{line}: sections.symptoms: image 'bomb.png' {BOMB}" in output
+    code, output = limited(root, "build", "-l", "en", memory_mb=1500, seconds=60)
+    assert code == 1 and "failed   hemifacial-spasm.en.leaflet: invalid data" in output, output
+
+
+def test_a_decompression_bomb_as_logo_is_refused(make_workspace: Callable[..., Path]) -> None:
+    config = demo_text("leaflets.toml").replace("assets/clinic-logo.svg", "assets/bomb.png")
+    root = make_workspace(config=config)
+    bomb_png(root / "assets/bomb.png")
+    code, output = limited(root, "check", memory_mb=1500, seconds=60)
+    assert (code, output) == (
+        2,
+        f"Error: leaflets.toml:13: clinic.logo: file 'assets/bomb.png' {BOMB}\n",
+    )
+    code, output = limited(root, "build", "-l", "en", memory_mb=1500, seconds=60)
+    assert code != 0 and "Traceback" not in output and BOMB in output, output
+
+
+def test_a_jpeg_size_is_read_from_its_frame_header(tmp_path: Path) -> None:
+    from leaflets.images import image_problem
+
+    # SOI, an APP0 segment to skip, then a baseline frame of 6,000 × 5,000.
+    jpeg = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+    jpeg += b"\xff\xc0\x00\x11\x08" + (5000).to_bytes(2, "big") + (6000).to_bytes(2, "big")
+    path = tmp_path / "big.jpg"
+    path.write_bytes(jpeg + b"\x03" + b"\x00" * 9)
+    assert image_problem(path, allowed=(tmp_path,)) == (
+        "is 6,000 × 5,000 pixels; an image may have at most 25 million pixels "
+        "(like 5,000 × 5,000): scale it down"
+    )
+
+
+# Item 11: a hostile SVG logo was refused by build but passed check; an embedded
+# PNG, common in exported logos, was refused.
+
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">\n'
+
+
+@pytest.mark.parametrize(
+    ("svg", "why"),
+    [
+        (
+            SVG + '<image href="file:///etc/passwd"/></svg>',
+            "line 2: refused to load 'file:///etc/passwd': the file is outside the workspace",
+        ),
+        (
+            '<!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n' + SVG + "&x;</svg>",
+            "line 1: a DOCTYPE or entity declaration is refused in an SVG file",
+        ),
+        (
+            SVG + "<style>@import 'data:text/css,svg{fill:red}';</style></svg>",
+            "line 2: refused to load 'data:text/css,svg{fill:red}': leaflets only "
+            "uses files inside the workspace",
+        ),
+        (
+            SVG + '<svg><image xlink:href="../../../../etc/hosts"/></svg></svg>',
+            "line 2: refused to load",
+        ),
+        (
+            SVG + '<image href="data:image/svg+xml;base64,PHN2Zy8+"/></svg>',
+            "line 2: refused to load 'data:image/svg+xml;base64,PHN2Zy8+': only PNG "
+            "and JPEG images may be embedded as data: addresses",
+        ),
+    ],
+)
+def test_a_hostile_svg_logo_is_refused_by_check(
+    make_workspace: Callable[..., Path], svg: str, why: str
+) -> None:
+    root = make_workspace(files={"assets/clinic-logo.svg": svg})
+    code, output = run(root, "check")
+    assert code == 2 and output.startswith(
+        f"Error: leaflets.toml:13: clinic.logo: file 'assets/clinic-logo.svg' {why}"
+    ), output
+
+
+def tiny_png(side: int = 2) -> bytes:
+    """Return a real grey PNG of *side* × *side* pixels."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("L", (side, side), 128).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_an_svg_logo_may_embed_a_small_png(make_workspace: Callable[..., Path]) -> None:
+    import base64
+
+    encoded = base64.b64encode(tiny_png(40)).decode()
+    svg = SVG.replace("<svg ", '<svg width="40" height="40" ') + (
+        f'<image width="40" height="40" href="data:image/png;base64,{encoded}"/></svg>'
+    )
+    root = make_workspace(files={"assets/clinic-logo.svg": svg})
+    assert problems_of(root) == []
+    report = build(open_workspace(root), languages=("en",), templates=("handout",))
+    assert [outcome.status for outcome in report.outcomes] == ["built"], report.outcomes
