@@ -516,3 +516,128 @@ def test_an_svg_logo_may_embed_a_small_png(make_workspace: Callable[..., Path]) 
     assert problems_of(root) == []
     report = build(open_workspace(root), languages=("en",), templates=("handout",))
     assert [outcome.status for outcome in report.outcomes] == ["built"], report.outcomes
+
+
+# Item 19, the small ones.
+
+
+def test_a_condition_id_longer_than_a_file_name_allows_is_refused(
+    make_workspace: Callable[..., Path],
+) -> None:
+    root = make_workspace()
+    long_id = "a" * 65
+    shutil.copytree(root / "data/hemifacial-spasm", root / "data" / long_id)
+    assert problems_of(root) == [
+        f"data/{long_id}: folder name is 65 characters long; a condition's id may be at most "
+        "64 (it is part of every output's file name)"
+    ]
+
+
+def test_sizes_are_shown_in_the_units_limits_are_written_in() -> None:
+    from leaflets.wording import format_size
+
+    assert [format_size(size) for size in (50_000, 999_400, 999_600, 1_250_000)] == [
+        "50 KB",
+        "999 KB",
+        "1.0 MB",
+        "1.2 MB",
+    ]
+
+
+def test_a_grade_shown_as_8_0_meets_the_target_of_8() -> None:
+    from leaflets.content.readability import measure
+
+    score = measure(" ".join(["water"] * 7 + ["cat"] * 4) + ".", "en")
+    assert score is not None and 8.0 < score.value < 8.05
+    assert (str(score), score.ok) == ("Flesch-Kincaid grade 8.0 (target: 8 or below)", True)
+
+
+def test_review_due_today_says_today() -> None:
+    import datetime
+
+    from leaflets.content.model import Metadata
+    from leaflets.content.review import review_problem
+
+    day = datetime.date(2027, 11, 20)
+    metadata = Metadata(
+        slug="x",
+        specialty="",
+        icd10="",
+        version="1",
+        last_reviewed=datetime.date(2026, 11, 20),
+        next_review=day,
+        owner="",
+        reviewer="",
+        sources=(),
+        next_review_line=7,
+    )
+    problem = review_problem(metadata, path="condition.yaml", today=day, warn_days=30)
+    assert str(problem) == (
+        "condition.yaml:7: warning: next_review: 2027-11-20 is today; review the content today"
+    )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "next_review: 2027-11-20",
+            "next_review: 9999-12-31",
+            f"{META}:7: next_review: 9999-12-31 is more than 5 years after last_reviewed "
+            "(2026-11-20); review content at least every 5 years (at the latest 2031-11-20)",
+        ),
+        (
+            "last_reviewed: 2026-11-20\nnext_review: 2027-11-20",
+            "last_reviewed: 2099-01-01\nnext_review: 2100-01-01",
+            f"{META}:6: last_reviewed: 2099-01-01 is in the future (today is 2026-12-01): "
+            "write the day the content was last reviewed",
+        ),
+    ],
+)
+def test_review_dates_that_never_come_or_have_not_come_are_refused(
+    make_workspace: Callable[..., Path], old: str, new: str, expected: str
+) -> None:
+    import datetime
+
+    root = make_workspace(files=replaced(META, old, new))
+    found = check(open_workspace(root), today=datetime.date(2026, 12, 1))
+    assert [str(problem) for problem in found if problem.is_error] == [expected]
+
+
+def test_a_manifest_linked_outside_is_never_read_nor_written(
+    make_workspace: Callable[..., Path], tmp_path: Path
+) -> None:
+    from leaflets.engine.manifest import Manifest
+
+    root = make_workspace()
+    outside = tmp_path / "outside.json"
+    outside.write_text('{"secret": 1}')
+    (root / "build").mkdir()
+    (root / "build/manifest.json").symlink_to(outside)
+    (root / "build/.manifest.json.journal").symlink_to(tmp_path / "journal")
+    manifest = Manifest.load(root / "build")
+    assert manifest.entries == {}
+    report = build(open_workspace(root), languages=("en",), templates=("handout",))
+    assert report.ok
+    assert outside.read_text() == '{"secret": 1}' and not (tmp_path / "journal").exists()
+    assert not (root / "build/manifest.json").is_symlink()
+
+
+def test_sigterm_during_a_build_removes_the_lock_file(make_workspace: Callable[..., Path]) -> None:
+    import signal
+    import time
+
+    root = make_workspace()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "leaflets", "-C", str(root), "build", "--jobs", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    lock = root / "build/.leaflets.lock"
+    deadline = time.monotonic() + 60
+    while not lock.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    assert lock.exists(), "the build never took the lock"
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) != 0
+    assert not lock.exists()

@@ -29,6 +29,9 @@ from .model import METADATA_NAME, SECTION_KEYS, Condition, Content, Metadata, Se
 from .yaml_loader import MAX_DATA_FILE_SIZE, ImpossibleDate, LineDict, LineList, load_yaml, too_big
 
 _SLUG_RE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+#: The longest condition id (its folder's name): with the language, the
+#: template and the variant it must fit a file name (255 bytes on most disks).
+MAX_ID = 64
 _SECTION_RE = re.compile(r"^##(?!#)\s*(.*?)\s*$")
 _FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?$\n?", re.S | re.M)
 
@@ -181,6 +184,7 @@ def load_metadata(path: Path, *, root: Path, slug: str) -> tuple[Metadata | None
         reviewer=values["reviewer"],
         sources=tuple(sources),
         next_review_line=data.line_of("next_review"),
+        last_reviewed_line=data.line_of("last_reviewed"),
     ), problems
 
 
@@ -467,6 +471,17 @@ def load_condition(
                 None,
                 None,
                 "folder name must be a lowercase slug like 'hemifacial-spasm'",
+            )
+        )
+        return condition
+    if len(folder.name) > MAX_ID:
+        condition.problems.append(
+            Problem(
+                shown_folder,
+                None,
+                None,
+                f"folder name is {len(folder.name)} characters long; a condition's id may be at "
+                f"most {MAX_ID} (it is part of every output's file name)",
             )
         )
         return condition
