@@ -641,3 +641,36 @@ def test_sigterm_during_a_build_removes_the_lock_file(make_workspace: Callable[.
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=60) != 0
     assert not lock.exists()
+
+
+# Item 12: a packet of many leaflets printed "Anchor defined twice" for each
+# section of each leaflet after the first.
+
+
+def test_each_part_of_a_packet_has_its_own_ids(
+    make_workspace: Callable[..., Path], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = make_workspace()
+    for number in (2, 3):
+        shutil.copytree(root / "data/hemifacial-spasm", root / f"data/hs{number}")
+        meta = root / f"data/hs{number}/condition.yaml"
+        meta.write_text(meta.read_text().replace("id: hemifacial-spasm", f"id: hs{number}"))
+    output = tmp_path / "packet.pdf"
+    code, printed = run(
+        root,
+        "packet",
+        "-c",
+        "hemifacial-spasm",
+        "-c",
+        "hs2",
+        "-c",
+        "hs3",
+        "-l",
+        "en",
+        "-t",
+        "leaflet",
+        "-o",
+        str(output),
+    )
+    assert code == 0, printed
+    assert "Anchor defined twice" not in printed + caplog.text
