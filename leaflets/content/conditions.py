@@ -464,26 +464,8 @@ def load_condition(
     """
     condition = Condition(slug=folder.name, folder=folder)
     shown_folder = display_path(folder, root)
-    if not _SLUG_RE.fullmatch(folder.name):
-        condition.problems.append(
-            Problem(
-                shown_folder,
-                None,
-                None,
-                "folder name must be a lowercase slug like 'hemifacial-spasm'",
-            )
-        )
-        return condition
-    if len(folder.name) > MAX_ID:
-        condition.problems.append(
-            Problem(
-                shown_folder,
-                None,
-                None,
-                f"folder name is {len(folder.name)} characters long; a condition's id may be at "
-                f"most {MAX_ID} (it is part of every output's file name)",
-            )
-        )
+    if why := _folder_problem(folder.name):
+        condition.problems.append(Problem(shown_folder, None, None, why))
         return condition
     metadata_path = folder / METADATA_NAME
     if not metadata_path.is_file():
@@ -529,6 +511,18 @@ def load_condition(
     # Readability comes last, after the problems between languages.
     condition.problems.extend(readability)
     return condition
+
+
+def _folder_problem(name: str) -> str | None:
+    """Return why folder *name* cannot be a condition's id, or None when it can."""
+    if not _SLUG_RE.fullmatch(name):
+        return "folder name must be a lowercase slug like 'hemifacial-spasm'"
+    if len(name) > MAX_ID:
+        return (
+            f"folder name is {len(name)} characters long; a condition's id may be at most "
+            f"{MAX_ID} (it is part of every output's file name)"
+        )
+    return None
 
 
 def _readability_problem(content: Content, shown: str) -> Problem | None:

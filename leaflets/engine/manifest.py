@@ -14,6 +14,7 @@ import errno
 import json
 import logging
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -288,5 +289,12 @@ def _read_own(path: Path) -> str:
         if error.errno == errno.ELOOP:
             raise OSError(errno.ELOOP, "it is a symbolic link; not followed") from None
         raise
+    if stat.S_ISDIR(os.fstat(handle).st_mode):
+        os.close(handle)
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     with os.fdopen(handle, "rb") as stream:
-        return stream.read().decode("utf-8")
+        try:
+            data = stream.read()
+        except OSError as error:  # A disk error: name the file, not the handle.
+            raise OSError(error.errno, error.strerror, str(path)) from None
+    return data.decode("utf-8")
