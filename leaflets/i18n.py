@@ -16,7 +16,8 @@ from babel.dates import format_date
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import PoFileError, read_po, write_po
+from babel.messages.pofile import PoFileError, PoFileParser, write_po
+from markupsafe import Markup, escape
 
 from .exceptions import CatalogError, Problem, display_path
 from .workspace import builtin_theme_dir, is_inside
@@ -132,17 +133,7 @@ def load_catalog(
             ]
         )
     shown = display_path(path, root)
-    try:
-        with path.open("rb") as handle:
-            catalog = read_po(handle, locale=lang, abort_invalid=True)
-    except PoFileError as error:
-        raise CatalogError(
-            problems=[Problem(shown, error.lineno + 1, None, f"invalid catalog: {_reason(error)}")]
-        ) from None
-    except (ValueError, UnicodeDecodeError) as error:
-        raise CatalogError(
-            problems=[Problem(shown, None, None, f"invalid catalog: {error}")]
-        ) from None
+    catalog = read_catalog(path, lang, shown=shown)
 
     errors: list[Problem] = []
     warnings: list[Problem] = []
@@ -151,6 +142,7 @@ def load_catalog(
         errors.extend(
             Problem(shown, line, f"msgid {message.id!r}", str(error)) for error in message_errors
         )
+    errors.extend(translation_problems(catalog, shown))
     if errors:
         raise CatalogError(problems=errors)
     for message_id in sorted(set(expected), key=_order(catalog)):
@@ -196,6 +188,217 @@ def load_catalog(
     write_mo(buffer, catalog)
     buffer.seek(0)
     return LoadedCatalog(lang, path, gettext.GNUTranslations(buffer), tuple(warnings))
+
+
+#: CLDR's plural rules have one to six forms (Arabic has six); a header saying
+#: more would have Babel make a list that long for every plural message.
+MAX_PLURALS = 6
+
+
+class _HeaderError(Exception):
+    """A catalog header that cannot be used safely: its message, and the header it is about."""
+
+
+class _CheckedCatalog(Catalog):
+    """A Catalog that checks its Plural-Forms header before any message is sized by it.
+
+    Babel reads the header first, then makes a list of ``nplurals`` strings
+    for each plural message: ``nplurals=99999999999`` filled the memory.
+    """
+
+    def _set_mime_headers(self, headers: Iterable[tuple[str, str]]) -> None:
+        headers = list(headers)
+        for name, value in headers:
+            if str(name).lower() == "plural-forms":
+                _check_plural_forms(str(value))
+        super()._set_mime_headers(headers)
+
+
+def _check_plural_forms(value: str) -> None:
+    """Raise _HeaderError unless *value* is a Plural-Forms header gettext can use."""
+    fields = dict(
+        (key.strip().lower(), text.strip())
+        for key, _, text in (part.partition("=") for part in value.split(";"))
+        if key.strip()
+    )
+    count = fields.get("nplurals", "2")
+    if not re.fullmatch(r"[1-6]", count):
+        raise _HeaderError(
+            f"Plural-Forms: nplurals={count[:20]!r} must be a number from 1 to {MAX_PLURALS}, "
+            "as CLDR's plural rules have"
+        )
+    expression = fields.get("plural", "(n != 1)")
+    try:
+        plural = gettext.c2py(expression)
+    except ValueError as error:
+        raise _HeaderError(
+            f"Plural-Forms: plural={expression[:80]!r} is not a plural expression gettext "
+            f"can read ({error})"
+        ) from None
+    for number in (*range(200), 1000, 10**6):
+        form = plural(number)
+        if not 0 <= form < int(count):
+            raise _HeaderError(
+                f"Plural-Forms: plural={expression[:80]!r} gives form {form} for n={number}, "
+                f"but nplurals={count} (forms 0 to {int(count) - 1})"
+            )
+
+
+def read_catalog(path: Path, lang: str, *, shown: str, abort_invalid: bool = True) -> Catalog:
+    """Read the .po at *path* (shown as *shown*); raise CatalogError when it cannot be used.
+
+    The Plural-Forms header is checked before Babel sizes anything from it.
+    """
+    catalog = _CheckedCatalog(locale=lang)
+    try:
+        with path.open("rb") as handle:
+            PoFileParser(catalog, abort_invalid=abort_invalid).parse(handle)
+    except _HeaderError as error:
+        raise CatalogError(
+            problems=[Problem(shown, _line_of(path, b"Plural-Forms:"), None, str(error))]
+        ) from None
+    except PoFileError as error:
+        raise CatalogError(
+            problems=[Problem(shown, error.lineno + 1, None, f"invalid catalog: {_reason(error)}")]
+        ) from None
+    except (ValueError, UnicodeDecodeError) as error:
+        raise CatalogError(
+            problems=[Problem(shown, None, None, f"invalid catalog: {error}")]
+        ) from None
+    except OSError as error:
+        raise CatalogError(
+            problems=[Problem(shown, None, None, f"cannot be read ({error.strerror})")]
+        ) from None
+    return catalog
+
+
+def _line_of(path: Path, needle: bytes) -> int | None:
+    """Return the first line of *path* holding *needle*, or None."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    index = data.find(needle)
+    return None if index < 0 else data.count(b"\n", 0, index) + 1
+
+
+#: Markup a message may hold: a tag or a character reference.
+_MARKUP = re.compile(r"<[^<>]*>|&#?\w+;")
+
+
+def markup_of(text: str) -> list[str]:
+    """Return the tags and character references in *text*, in order."""
+    return _MARKUP.findall(text)
+
+
+def text_translation(message_id: str, translation: str) -> Markup:
+    """Return *translation* as HTML: text escaped, only markup *message_id* has kept.
+
+    Translations are text: a msgstr with ``<style>`` or a ``javascript:``
+    link would otherwise reach the PDF, as Jinja takes translations for
+    markup.
+    """
+    allowed = set(markup_of(message_id))
+    pieces = []
+    position = 0
+    for match in _MARKUP.finditer(translation):
+        pieces.append(escape(translation[position : match.start()]))
+        tag = match.group()
+        pieces.append(Markup(tag) if tag in allowed else escape(tag))
+        position = match.end()
+    pieces.append(escape(translation[position:]))
+    return Markup("").join(pieces)
+
+
+class _AnyName(dict[str, int]):
+    """Give every placeholder name a value, to try a translation as a format string.
+
+    Zero, as it formats with every conversion (%s, %d, %f…).
+    """
+
+    def __missing__(self, key: str) -> int:
+        return 0
+
+
+#: A named placeholder, as templates fill them: ``%(name)s``.
+_PLACEHOLDER = re.compile(r"%\((\w+)\)")
+
+
+def translation_problems(catalog: Catalog, shown: str) -> list[Problem]:
+    """Return why translations of *catalog* cannot print: bad format, extra markup, controls.
+
+    Templates format every translation with ``%`` (Jinja's newstyle
+    gettext), so a lone ``%`` or a placeholder the template does not give
+    fails every leaflet of the language; markup the msgid lacks is printed
+    as typed (see text_translation). One problem of each kind per message.
+    """
+    problems: list[Problem] = []
+    for message in catalog:
+        if not message.id or not message.string:
+            continue
+        ids = [str(text) for text in _forms(message.id)]
+        strings = [str(text) for text in _forms(message.string) if text]
+        plural = len(ids) > 1
+        # Babel's own check (catalog.check()) names a python-format message's placeholders.
+        known = (
+            None
+            if message.python_format
+            else set(_PLACEHOLDER.findall(" ".join(ids))) | ({"num"} if plural else set())
+        )
+        expected_markup = sorted(markup_of(ids[0]))
+        found: dict[str, str] = {}
+        for string in strings:
+            extra = [tag for tag in markup_of(string) if tag not in expected_markup]
+            whys = {
+                "characters": _forbidden(string),
+                "format": _format_problem(string, known),
+                "markup": None
+                if sorted(markup_of(string)) == expected_markup
+                else "the translation has markup the msgid does not have "
+                f"({(extra[0] if extra else 'markup')[:40]!r}); translations are text, "
+                "and it would print as typed",
+            }
+            for kind, why in whys.items():
+                if why:
+                    found.setdefault(kind, why)
+        field = f"msgid {ids[0][:80]!r}"
+        problems.extend(
+            Problem(shown, message.lineno or None, field, why) for why in found.values()
+        )
+    return problems
+
+
+def _forms(value: str | tuple[str, ...] | list[str]) -> list[str]:
+    """Return a msgid or msgstr as the list of its forms (one, or one per plural form)."""
+    return list(value) if isinstance(value, tuple | list) else [value]
+
+
+def _forbidden(string: str) -> str | None:
+    from .characters import forbidden_in_value
+
+    why = forbidden_in_value(string)
+    return f"the translation {why}" if why else None
+
+
+def _format_problem(string: str, known: set[str] | None) -> str | None:
+    """Return why *string* cannot be filled in with the placeholders *known*, or None.
+
+    *known* is None when Babel checks the placeholders itself.
+    """
+    unknown = sorted(set(_PLACEHOLDER.findall(string)) - (known or set()))
+    if known is not None and unknown:
+        return (
+            f"the translation uses %({unknown[0]})s, which the msgid does not have "
+            "(the template gives only the msgid's placeholders)"
+        )
+    try:
+        string % _AnyName()
+    except (ValueError, TypeError) as error:
+        return (
+            f"the translation is not a valid format ({error}): write %% for a percent sign "
+            "and %(name)s for a placeholder"
+        )
+    return None
 
 
 def _translated(string: str | tuple[str, ...] | list[str] | None) -> bool:
@@ -334,8 +537,9 @@ def update_catalogs(locales_dir: Path, template_dirs: list[Path], *, root: Path)
     written = [pot_path] if _write_po_atomic(pot_path, template) else []
     for po_path in sorted(locales_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
         lang = po_path.parent.parent.name
-        with po_path.open("rb") as handle:
-            catalog = read_po(handle, locale=lang)
+        catalog = read_catalog(
+            po_path, lang, shown=display_path(po_path, root), abort_invalid=False
+        )
         catalog.update(template, update_header_comment=False)
         if _write_po_atomic(po_path, catalog):
             written.append(po_path)
@@ -343,14 +547,24 @@ def update_catalogs(locales_dir: Path, template_dirs: list[Path], *, root: Path)
 
 
 def init_catalog(locales_dir: Path, lang: str, template_dirs: list[Path], *, root: Path) -> Path:
-    """Create the .po catalog for a new language from the templates' messages."""
+    """Create the .po catalog for *lang* in the workspace, from the built-in one if it ships.
+
+    A workspace catalog hides the built-in catalog of its language: an empty
+    one would leave every leaflet of that language untranslated. So a
+    language leaflets ships starts with its translations (then brought up
+    to date with the workspace's templates); another language starts empty.
+    """
     path = catalog_path(locales_dir, lang)
     if path.exists():
         raise CatalogError(
             f"{display_path(path, root)}: already exists; use `leaflets i18n update`"
         )
     template = extract_messages(template_dirs)
-    catalog = Catalog(locale=lang, project=PROJECT, fuzzy=False)
+    builtin = catalog_path(builtin_theme_dir() / "locales", lang)
+    if builtin.is_file() and builtin.resolve() != path.resolve():
+        catalog = read_catalog(builtin, lang, shown=str(builtin))
+    else:
+        catalog = Catalog(locale=lang, project=PROJECT, fuzzy=False)
     catalog.update(template)
     # atomic_write() makes the folders, and removes them again when the disk is full.
     _write_po_atomic(path, catalog)
@@ -364,20 +578,7 @@ def compile_catalogs(locales_dir: Path, *, root: Path) -> list[Path]:
     written = []
     for po_path in sorted(locales_dir.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
         lang = po_path.parent.parent.name
-        try:
-            with po_path.open("rb") as handle:
-                catalog = read_po(handle, locale=lang, abort_invalid=True)
-        except PoFileError as error:
-            raise CatalogError(
-                problems=[
-                    Problem(
-                        display_path(po_path, root),
-                        error.lineno + 1,
-                        None,
-                        f"invalid catalog: {_reason(error)}",
-                    )
-                ]
-            ) from None
+        catalog = read_catalog(po_path, lang, shown=display_path(po_path, root))
         buffer = io.BytesIO()
         write_mo(buffer, catalog)
         mo_path = po_path.with_suffix(".mo")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import signal
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -190,7 +192,8 @@ def locked_folder(folder: Path, *, on_wait: Callable[[], None], shown: str = "")
             break
         os.close(handle)
     try:
-        yield
+        with _exit_on_sigterm():
+            yield
     finally:
         # Deleted while still locked: a build waiting for it finds, once it
         # gets the lock, that the file is gone, and locks a new one (above).
@@ -200,3 +203,28 @@ def locked_folder(folder: Path, *, on_wait: Callable[[], None], shown: str = "")
             with contextlib.suppress(OSError):
                 os.rmdir(folder)  # Only when empty.
         os.close(handle)
+
+
+@contextlib.contextmanager
+def _exit_on_sigterm() -> Iterator[None]:
+    """Turn SIGTERM into SystemExit meanwhile, so that cleanup runs (the lock file goes).
+
+    Python's default for SIGTERM ends the process at once, skipping every
+    ``finally``. Only the main thread can set a handler, and only the
+    default one is replaced: a program embedding leaflets keeps its own.
+    """
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    ):
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)

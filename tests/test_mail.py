@@ -335,9 +335,9 @@ def test_over_the_size_budget_nothing_is_sent(
     leaflet = (root / "build" / LEAFLET).stat().st_size
     handout = (root / "build" / HANDOUT).stat().st_size
     assert result.stderr == (
-        f"Error: the attachments take {(leaflet + handout) / 1024:.0f} KB, more than [email] "
-        f"max_attachments_size allows (20 KB): Emispasmo facciale.pdf {leaflet / 1024:.0f} KB, "
-        f"Emispasmo facciale - Scheda dell’ambulatorio.pdf {handout / 1024:.0f} KB; "
+        f"Error: the attachments take {(leaflet + handout) / 1000:.0f} KB, more than [email] "
+        f"max_attachments_size allows (20 KB): Emispasmo facciale.pdf {leaflet / 1000:.0f} KB, "
+        f"Emispasmo facciale - Scheda dell’ambulatorio.pdf {handout / 1000:.0f} KB; "
         "nothing was sent\n"
     )
     assert smtp_server.mailbox.received == []
@@ -448,8 +448,8 @@ def test_dry_run_shows_the_message_and_sends_nothing(
         "From:       Demo Neurology Clinic <neurology@example.org>",
         "To:         a@example.org",
         "Subject:    Hemifacial spasm – information from Demo Neurology Clinic",
-        f"Attachment: Hemifacial spasm.pdf ({pages} pages, {size / 1024:.0f} KB)",
-        f"Total:      {size / 1024:.0f} KB",
+        f"Attachment: Hemifacial spasm.pdf ({pages} pages, {size / 1000:.0f} KB)",
+        f"Total:      {size / 1000:.0f} KB",
     ]
     assert smtp_server.mailbox.received == []
 

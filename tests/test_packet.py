@@ -119,7 +119,7 @@ def test_a_packet_is_byte_identical_on_rebuild(make_workspace: Callable[..., Pat
     assert first.read_bytes() == second.read_bytes()
     assert result.stdout.splitlines() == [
         "page   2  Hemifacial spasm – Information for patients",
-        f"wrote    {second}  (4 pages, {second.stat().st_size / 1024:.0f} KB)",
+        f"wrote    {second}  (4 pages, {second.stat().st_size / 1000:.0f} KB)",
     ]
     assert not (root / "build").exists()  # A packet is rendered on its own.
 

@@ -73,7 +73,7 @@ def test_status_around_the_boundaries(days_left: int, expected: str) -> None:
         (
             DUE,
             f"{META}:{NEXT_REVIEW_LINE}: warning: next_review: 2026-01-10 is today; "
-            "review the content before then",
+            "review the content today",
         ),
         (
             DUE - datetime.timedelta(days=1),
@@ -141,6 +141,8 @@ def test_build_skips_only_the_overdue_condition(make_workspace: Callable[..., Pa
     root = make_workspace()
     add_condition(root, "other-condition")
     with_next_review(root, DUE)
+    # Reviewed on DUE: a last review after "today" would be refused.
+    with_next_review(root, DUE + datetime.timedelta(days=365), slug="other-condition")
     report = build(
         open_workspace(root),
         jobs=1,

@@ -23,14 +23,6 @@ FILENAME_FIELDS = {"condition", "lang", "template", "version", "variant"}
 ONLINE_URL_FIELDS = {"condition", "lang"}
 _SIZE_UNITS = {"": 1, "B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3}
 
-#: The image formats a leaflet can print, by the bytes their files start with.
-_IMAGE_MAGIC = {
-    b"\x89PNG\r\n\x1a\n": "PNG",
-    b"\xff\xd8\xff": "JPEG",
-    b"GIF87a": "GIF",
-    b"GIF89a": "GIF",
-}
-
 
 def unsafe_name(value: str) -> str | None:
     """Return why *value* cannot be one component of a file name, or None when it can.
@@ -132,21 +124,15 @@ def unsafe_url(value: str, schemes: tuple[str, ...] = WEB_SCHEMES) -> str | None
     return None
 
 
-def unreadable_image(path: Path) -> str | None:
-    """Return why the image file *path* cannot be printed, or None when it can."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(65536)
-    except OSError as error:
-        return f"cannot be read ({error.strerror})"
-    if any(head.startswith(magic) for magic in _IMAGE_MAGIC):
-        return None
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return None
-    if b"<svg" in head:
-        # SVG whatever the name: WeasyPrint reads it as SVG, under the SVG policy.
-        return None
-    return "is not a PNG, JPEG, GIF, WebP or SVG image"
+def unreadable_image(path: Path, *, allowed: tuple[Path, ...] = ()) -> str | None:
+    """Return why the image file *path* cannot be printed, or None when it can.
+
+    A PNG, JPEG, GIF, WebP or SVG within the size limits, an SVG referring
+    only to files inside *allowed* (see images.image_problem).
+    """
+    from ..images import image_problem
+
+    return image_problem(path, allowed=allowed)
 
 
 def validate_language(code: str) -> str | None:

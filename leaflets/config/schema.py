@@ -128,7 +128,7 @@ def _check_logo(value: str, ctx: Context) -> list[str]:
         return [f"{quote(value)} is outside the workspace"]
     if not logo.is_file():
         return [f"file {quote(value)} does not exist"]
-    why = unreadable_image(logo)
+    why = unreadable_image(logo, allowed=(ctx.root,))
     return [f"file {quote(value)} {why}"] if why else []
 
 

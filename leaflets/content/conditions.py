@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from markupsafe import Markup
 
+from .. import characters
 from ..config import validate_language
 from ..config.metadata import (
     ConditionMetadata,
@@ -28,6 +29,9 @@ from .model import METADATA_NAME, SECTION_KEYS, Condition, Content, Metadata, Se
 from .yaml_loader import MAX_DATA_FILE_SIZE, ImpossibleDate, LineDict, LineList, load_yaml, too_big
 
 _SLUG_RE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+#: The longest condition id (its folder's name): with the language, the
+#: template and the variant it must fit a file name (255 bytes on most disks).
+MAX_ID = 64
 _SECTION_RE = re.compile(r"^##(?!#)\s*(.*?)\s*$")
 _FRONT_MATTER_RE = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?$\n?", re.S | re.M)
 
@@ -180,6 +184,7 @@ def load_metadata(path: Path, *, root: Path, slug: str) -> tuple[Metadata | None
         reviewer=values["reviewer"],
         sources=tuple(sources),
         next_review_line=data.line_of("next_review"),
+        last_reviewed_line=data.line_of("last_reviewed"),
     ), problems
 
 
@@ -264,6 +269,8 @@ def parse_content(
     fields = _Fields(data, shown, problems)
     fields.unknown(_CONTENT_KEYS)
     title = fields.text("title")
+    if title and (why := characters.title_problem(title)):
+        fields.report("title", why)
     base_dir = path.parent
 
     def inline(key: str, value: str, line: int) -> Markup:
@@ -402,6 +409,10 @@ def _load_mapping(
     problems.extend(found)
     if data is None and found:
         return None
+    # Escapes such as "\x1b" or "\N" write a control character without one in the file.
+    for key, value, container, index in characters.walk_strings(data):
+        if why := characters.forbidden_in_value(value):
+            problems.append(Problem(shown, container.line_of(index), key, why))
     if not isinstance(data, LineDict):
         problems.append(
             Problem(shown, line_offset + 1, None, "must be a mapping of keys to values")
@@ -423,13 +434,17 @@ def _read_text(path: Path, shown: str, *, root: Path) -> tuple[str, Problem | No
             if len(data) > MAX_DATA_FILE_SIZE:
                 return "", Problem(shown, None, None, too_big(path.stat().st_size))
         # utf-8-sig: Windows editors may start the file with a byte order mark.
-        return data.decode("utf-8-sig"), None
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         return "", Problem(
             shown, None, None, f"not UTF-8 text ({error.reason} at byte {error.start})"
         )
     except OSError as error:
         return "", Problem(shown, None, None, f"cannot be read ({error.strerror})")
+    # Before any parser sees it: PyYAML's own refusal is a traceback without a line.
+    if (found := characters.forbidden_in_file(text)) is not None:
+        return "", Problem(shown, found[0], None, found[1])
+    return text, None
 
 
 def load_condition(
@@ -449,15 +464,8 @@ def load_condition(
     """
     condition = Condition(slug=folder.name, folder=folder)
     shown_folder = display_path(folder, root)
-    if not _SLUG_RE.fullmatch(folder.name):
-        condition.problems.append(
-            Problem(
-                shown_folder,
-                None,
-                None,
-                "folder name must be a lowercase slug like 'hemifacial-spasm'",
-            )
-        )
+    if why := _folder_problem(folder.name):
+        condition.problems.append(Problem(shown_folder, None, None, why))
         return condition
     metadata_path = folder / METADATA_NAME
     if not metadata_path.is_file():
@@ -503,6 +511,18 @@ def load_condition(
     # Readability comes last, after the problems between languages.
     condition.problems.extend(readability)
     return condition
+
+
+def _folder_problem(name: str) -> str | None:
+    """Return why folder *name* cannot be a condition's id, or None when it can."""
+    if not _SLUG_RE.fullmatch(name):
+        return "folder name must be a lowercase slug like 'hemifacial-spasm'"
+    if len(name) > MAX_ID:
+        return (
+            f"folder name is {len(name)} characters long; a condition's id may be at most "
+            f"{MAX_ID} (it is part of every output's file name)"
+        )
+    return None
 
 
 def _readability_problem(content: Content, shown: str) -> Problem | None:

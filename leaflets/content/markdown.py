@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from ..config import CONTENT_LINK_SCHEMES, unreadable_image, unsafe_url
 from ..exceptions import Problem, quote
+from ..workspace import builtin_theme_dir
 
 #: Link schemes a printed leaflet may show; links are printed, never fetched.
 LINK_SCHEMES = ("http://", "https://", "mailto:", "tel:")
@@ -93,7 +94,7 @@ def _check_tokens(
                 )
             elif not resolved.is_file():
                 problems.append(Problem(path, line, field, f"image {quote(src)} does not exist"))
-            elif why := unreadable_image(resolved):
+            elif why := unreadable_image(resolved, allowed=(root, builtin_theme_dir())):
                 problems.append(Problem(path, line, field, f"image {quote(src)} {why}"))
             else:
                 token.attrs["src"] = resolved.as_uri()

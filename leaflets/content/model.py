@@ -65,8 +65,9 @@ class Metadata:
     owner: str
     reviewer: str
     sources: tuple[Source, ...]
-    #: The line of next_review in condition.yaml, for review messages.
+    #: The lines of next_review and last_reviewed in condition.yaml, for review messages.
     next_review_line: int | None = None
+    last_reviewed_line: int | None = None
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ class Score:
     ok: bool
 
     def __str__(self) -> str:
+        # ok compares the value rounded as shown: "8.0 (target: 8 or below)" is never too hard.
         return f"{self.formula} {self.value:.1f} (target: {self.target})"
 
 
@@ -117,7 +118,7 @@ def _german_syllables(word: str) -> int:
 
 def _reading_ease(formula: str, value: float) -> Score:
     """Return a Flesch-scale reading ease score against the target of 60 or above."""
-    return Score(formula, value, "60 or above", value >= 60)
+    return Score(formula, value, "60 or above", round(value, 1) >= 60)
 
 
 def measure(text: str, lang: str) -> Score | None:
@@ -129,11 +130,11 @@ def measure(text: str, lang: str) -> Score | None:
     if base == "en":
         syllables = sum(_english_syllables(word) for word in words)
         grade = 0.39 * len(words) / sentences + 11.8 * syllables / len(words) - 15.59
-        return Score("Flesch-Kincaid grade", grade, "8 or below", grade <= 8)
+        return Score("Flesch-Kincaid grade", grade, "8 or below", round(grade, 1) <= 8)
     if base == "it":
         letters = sum(len(word) for word in words)
         index = 89 + (300 * sentences - 10 * letters) / len(words)
-        return Score("Gulpease index", index, "60 or above", index >= 60)
+        return Score("Gulpease index", index, "60 or above", round(index, 1) >= 60)
     per_sentence = len(words) / sentences
     if base == "es":
         per_100 = 100 / len(words)

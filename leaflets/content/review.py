@@ -70,14 +70,62 @@ def review_problem(
     if found == "due soon":
         days = (metadata.next_review - today).days
         left = "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
+        advice = "review the content today" if days == 0 else "review the content before then"
         return Problem(
             path,
             line,
             "next_review",
-            f"{when} is {left}; review the content before then",
+            f"{when} is {left}; {advice}",
             severity="warning",
         )
     return None
+
+
+#: The longest time between two reviews: a next_review further away than this
+#: after last_reviewed (9999-12-31) would never make content due.
+MAX_REVIEW_YEARS = 5
+
+
+def date_problems(metadata: Metadata, *, path: str, today: datetime.date) -> list[Problem]:
+    """Return what is wrong with a condition's review dates as of *today*.
+
+    A last review in the future has not happened yet; a next review more
+    than MAX_REVIEW_YEARS after the last one never comes.
+    """
+    problems = []
+    last, next_review = metadata.last_reviewed, metadata.next_review
+    if last is not None and last > today:
+        problems.append(
+            Problem(
+                path,
+                metadata.last_reviewed_line,
+                "last_reviewed",
+                f"{last.isoformat()} is in the future (today is {today.isoformat()}): "
+                "write the day the content was last reviewed",
+            )
+        )
+    if last is not None and next_review is not None:
+        limit = _add_years(last, MAX_REVIEW_YEARS)
+        if next_review > limit:
+            problems.append(
+                Problem(
+                    path,
+                    metadata.next_review_line,
+                    "next_review",
+                    f"{next_review.isoformat()} is more than {MAX_REVIEW_YEARS} years after "
+                    f"last_reviewed ({last.isoformat()}); review content at least every "
+                    f"{MAX_REVIEW_YEARS} years (at the latest {limit.isoformat()})",
+                )
+            )
+    return problems
+
+
+def _add_years(day: datetime.date, years: int) -> datetime.date:
+    """Return *day* *years* later (28 February for 29 February in a common year)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
 
 
 def add_review_problems(
@@ -92,7 +140,11 @@ def add_review_problems(
     from .model import METADATA_NAME
 
     for condition in conditions:
-        if condition.metadata is None or condition.metadata.next_review is None:
+        if condition.metadata is None:
+            continue
+        shown = display_path(condition.folder / METADATA_NAME, root)
+        condition.problems.extend(date_problems(condition.metadata, path=shown, today=today))
+        if condition.metadata.next_review is None:
             continue  # No date yet: a draft's placeholder, reported as such.
         problem = review_problem(
             condition.metadata,

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from ..characters import forbidden_in_file
 from ..exceptions import Problem
 
 #: The largest data file (condition.yaml, <lang>.md) we read, in bytes. Real
@@ -214,6 +215,10 @@ def load_yaml(text: str, path: str, *, line_offset: int = 0) -> tuple[Any, list[
     """
     if len(text) > MAX_DATA_FILE_SIZE:
         return None, [Problem(path, None, None, too_big(len(text)))]
+    # PyYAML refuses some of these in its reader's constructor, with a
+    # traceback and no line; the others it lets through.
+    if (forbidden := forbidden_in_file(text)) is not None:
+        return None, [Problem(path, forbidden[0] + line_offset, None, forbidden[1])]
     fast = _fast_load(text, path, line_offset)
     if fast is not None:
         return fast

@@ -35,8 +35,16 @@ T = TypeVar("T")
 CACHE_FOLDER = ".cache"
 #: Bumped whenever what an entry holds changes shape.
 FORMAT = 1
-#: Code whose changes make every entry stale (the content stage, i18n, this module).
-_CODE = ("content", "i18n.py", "engine/cache.py", "engine/loading.py")
+#: Code whose changes make every entry stale (the content stage, the configuration
+#: checks it calls, i18n, characters, this module).
+_CODE = (
+    "content",
+    "config",
+    "i18n.py",
+    "characters.py",
+    "engine/cache.py",
+    "engine/loading.py",
+)
 
 
 def salt(libraries: dict[str, str]) -> str:

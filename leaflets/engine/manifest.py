@@ -10,8 +10,11 @@ outputs it completed.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -141,7 +144,7 @@ class Manifest:
         """
         manifest = cls(folder)
         try:
-            text = manifest.path.read_text(encoding="utf-8")
+            text = _read_own(manifest.path)
         except FileNotFoundError:
             text = None
         except (OSError, UnicodeDecodeError) as error:
@@ -219,7 +222,10 @@ class Manifest:
         try:
             if self._journal is None:
                 self.folder.mkdir(parents=True, exist_ok=True)
-                self._journal = self.journal_path.open("a", encoding="utf-8")
+                # Never through a symlink: it could point anywhere.
+                flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+                handle = os.open(self.journal_path, flags, 0o644)
+                self._journal = os.fdopen(handle, "a", encoding="utf-8")
             self._journal.write(json.dumps(operation, ensure_ascii=False) + "\n")
             self._journal.flush()
         except OSError as error:
@@ -257,8 +263,8 @@ def _parse(text: str) -> dict[str, Entry]:
 def _read_journal(path: Path) -> Iterator[dict[str, Any]]:
     """Yield the journal's operations; stop at the first damaged line (a killed write)."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (FileNotFoundError, UnicodeDecodeError):
+        lines = _read_own(path).splitlines()
+    except (OSError, UnicodeDecodeError):
         return
     for line in lines:
         try:
@@ -269,3 +275,26 @@ def _read_journal(path: Path) -> Iterator[dict[str, Any]]:
             return
         if isinstance(operation, dict):
             yield operation
+
+
+def _read_own(path: Path) -> str:
+    """Return the text of *path*, refusing a symlink (OSError) wherever it points.
+
+    The manifest and the journal are the build's own files, never links: one
+    linked to a file outside the workspace would be read, or appended to.
+    """
+    try:
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise OSError(errno.ELOOP, "it is a symbolic link; not followed") from None
+        raise
+    if stat.S_ISDIR(os.fstat(handle).st_mode):
+        os.close(handle)
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    with os.fdopen(handle, "rb") as stream:
+        try:
+            data = stream.read()
+        except OSError as error:  # A disk error: name the file, not the handle.
+            raise OSError(error.errno, error.strerror, str(path)) from None
+    return data.decode("utf-8")

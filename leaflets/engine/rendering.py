@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
-from xml.parsers import expat
 
 import weasyprint
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from .. import images
 from ..exceptions import RenderError
 
 logger = logging.getLogger(__name__)
@@ -90,10 +90,25 @@ class WorkspaceFetcher(URLFetcher):  # type: ignore[misc]
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
         try:
+            if url[:5].lower() == "data:":
+                return self._data_image(url)
             return self._fetch(url)
         except RefusedResource as error:
             self._refused.append(str(error))
             raise
+
+    def _data_image(self, url: str) -> URLFetcherResponse:
+        """Serve a PNG or JPEG embedded as a ``data:`` address, within images' limits.
+
+        Only SVG files may hold one (check_svg allows it there); it is the
+        same image wherever it appears, so serving it elsewhere loads nothing.
+        """
+        decoded = images.decode_data_image(url)
+        why = decoded if isinstance(decoded, str) else images.data_image_problem(url)
+        if why is not None or isinstance(decoded, str):
+            raise RefusedResource(f"refused to load {_quote(url)}: {why}")
+        kind, body = decoded
+        return URLFetcherResponse(url, body, {"Content-Type": f"image/{kind.lower()}"})
 
     def _fetch(self, url: str) -> URLFetcherResponse:
         path = self.check(url)
@@ -137,99 +152,23 @@ def _looks_like_xml(body: bytes) -> bool:
     return body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<")
 
 
-_XLINK_HREF = "http://www.w3.org/1999/xlink href"
-_XML_BASE = "http://www.w3.org/XML/1998/namespace base"
-_SVG_STYLE = "http://www.w3.org/2000/svg style"
-_LINKS = ("http://www.w3.org/2000/svg a", "a")
-_URL_IN_CSS = re.compile(
-    r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)\s]*))\s*\)|@import\s+(?:"([^"]*)"|'([^']*)')""", re.I
-)
-_PSEUDO_HREF = re.compile(r"""\bhref\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-
-
 def check_svg(body: bytes, url: str, *, name: str, check: Callable[[str], object]) -> None:
-    """Refuse an SVG file that declares a DTD or entities, or refers to a file *check* refuses.
+    """Refuse an SVG file as images.check_svg does; *check* raises RefusedResource to refuse.
 
-    Every reference is checked before WeasyPrint parses the file: ``href``
-    and ``xlink:href`` (resolved against ``xml:base``), ``url()`` in any
-    attribute, ``url()`` and ``@import`` in ``<style>``, and
-    ``<?xml-stylesheet?>``. The file is parsed with expat, refusing the
-    DOCTYPE before any entity is declared: no external entity (XXE) and no
-    entity expansion (billion laughs) ever happens. Raise RefusedResource
-    naming *name* and the line.
+    Raise RefusedResource naming *name* and the line.
     """
-    parser = expat.ParserCreate(namespace_separator=" ")
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    bases = [url]
-    style: list[str] = []
-    in_style = 0
 
-    def refuse(message: str) -> None:
-        raise RefusedResource(f"{name}:{parser.CurrentLineNumber}: {message}")
-
-    def refer(reference: str, base: str) -> None:
-        reference = reference.strip()
-        if not reference or reference.startswith("#"):
-            return  # A fragment of this very file.
+    def reason(address: str) -> str | None:
         try:
-            check(urljoin(base, reference))
+            check(address)
         except RefusedResource as error:
-            refuse(str(error))
+            return str(error)
+        return None
 
-    def refer_in_css(text: str, base: str) -> None:
-        for groups in _URL_IN_CSS.findall(text):
-            refer(next((group for group in groups if group), ""), base)
-
-    def doctype(*_: object) -> None:
-        refuse("a DOCTYPE or entity declaration is refused in an SVG file")
-
-    def start(tag: str, attributes: dict[str, str]) -> None:
-        nonlocal in_style
-        base = bases[-1]
-        if _XML_BASE in attributes:
-            base = urljoin(base, attributes[_XML_BASE])
-            refer(base, base)
-        bases.append(base)
-        for attribute, value in attributes.items():
-            if attribute in (_XLINK_HREF, "href"):
-                if tag not in _LINKS:  # A link is followed by a reader, never fetched.
-                    refer(value, base)
-            elif attribute != _XML_BASE:
-                refer_in_css(value, base)
-        if tag == _SVG_STYLE or tag == "style":
-            in_style += 1
-
-    def end(tag: str) -> None:
-        nonlocal in_style
-        bases.pop()
-        if in_style and (tag == _SVG_STYLE or tag == "style"):
-            in_style -= 1
-            if not in_style:
-                refer_in_css("".join(style), bases[-1])
-                style.clear()
-
-    def text(data: str) -> None:
-        if in_style:
-            style.append(data)
-
-    def instruction(target: str, data: str) -> None:
-        if target == "xml-stylesheet":
-            for groups in _PSEUDO_HREF.findall(data):
-                refer(next((group for group in groups if group), ""), bases[-1])
-
-    parser.StartDoctypeDeclHandler = doctype
-    parser.EntityDeclHandler = doctype
-    parser.UnparsedEntityDeclHandler = doctype
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = text
-    parser.ProcessingInstructionHandler = instruction
     try:
-        parser.Parse(body, True)
-    except expat.ExpatError as error:
-        raise RefusedResource(
-            f"{name}:{error.lineno}: not a well-formed SVG file: {expat.ErrorString(error.code)}"
-        ) from None
+        images.check_svg(body, url, name=name, check=reason)
+    except images.SvgRefused as error:
+        raise RefusedResource(str(error)) from None
 
 
 _CSS_URL = re.compile(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import gettext
 import os
 import posixpath
 import re
@@ -25,7 +26,7 @@ from ..config import PAPER_SIZES, Clinic
 from ..content.model import SECTION_KEYS, Content, Metadata, Section
 from ..content.typography import bind_single_letters
 from ..exceptions import Problem, TemplateError, display_path
-from ..i18n import LoadedCatalog, long_date
+from ..i18n import LoadedCatalog, long_date, text_translation
 from ..workspace import is_inside
 from .qr import qr_svg
 
@@ -264,7 +265,9 @@ def make_environment(
     )
     # Keep translations whitespace-insensitive, as babel.cfg extracts them.
     env.policies["ext.i18n.trimmed"] = True
-    env.install_gettext_translations(catalog.translations, newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        *_text_callables(catalog.translations), newstyle=True
+    )
     env.filters["long_date"] = partial(_long_date_filter, lang=date_locale or catalog.lang)
     env.filters["css_string"] = css_string
     env.filters["ltr"] = ltr
@@ -272,6 +275,37 @@ def make_environment(
     env.filters["qr_svg"] = _qr_svg
     env.filters["bind_single_letters"] = partial(bind_single_letters, lang=catalog.lang)
     return env
+
+
+def _text_callables(
+    translations: gettext.NullTranslations,
+) -> tuple[Callable[..., str], Callable[..., str]]:
+    """Return gettext and ngettext that give translations as text, not markup.
+
+    Jinja's newstyle gettext takes a translation for markup whenever the
+    template autoescapes: a msgstr with ``<style>`` would style the PDF.
+    These escape it, keeping only the markup the msgid itself has (see
+    i18n.text_translation); plain-text templates (an email's body) get it
+    as written.
+    """
+
+    @jinja2.pass_context
+    def text_gettext(context: jinja2.runtime.Context, message: str) -> str:
+        translated = translations.gettext(message)
+        if not context.eval_ctx.autoescape:
+            return translated
+        return text_translation(message, translated)
+
+    @jinja2.pass_context
+    def text_ngettext(
+        context: jinja2.runtime.Context, singular: str, plural: str, number: int
+    ) -> str:
+        translated = translations.ngettext(singular, plural, number)
+        if not context.eval_ctx.autoescape:
+            return translated
+        return text_translation(singular if number == 1 else plural, translated)
+
+    return text_gettext, text_ngettext
 
 
 @functools.lru_cache(maxsize=1024, typed=True)
