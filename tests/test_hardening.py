@@ -264,6 +264,19 @@ def test_a_huge_nplurals_is_refused_within_a_memory_limit(
     assert code == 1 and "Traceback" not in output and "nplurals='99999999999'" in output
 
 
+def test_the_desk_offers_no_page_language_whose_catalog_header_is_hostile(tmp_path: Path) -> None:
+    from leaflets.desk.pages import _has_catalog
+
+    folder = tmp_path / "it"
+    (folder / "LC_MESSAGES").mkdir(parents=True)
+    text = demo_text(IT_PO).replace("nplurals=3;", "nplurals=99999999999;", 1)
+    (folder / "LC_MESSAGES" / "messages.po").write_text(text, encoding="utf-8")
+    assert _has_catalog(folder) is False
+    # The same catalog with its header intact translates the desk.
+    (folder / "LC_MESSAGES" / "messages.po").write_text(demo_text(IT_PO), encoding="utf-8")
+    assert _has_catalog(folder) is True
+
+
 @pytest.mark.parametrize(
     ("header", "why"),
     [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -10,12 +11,14 @@ from typing import Any
 import jinja2
 from babel import Locale
 from babel.dates import format_date
-from babel.messages.pofile import read_po
 from markupsafe import Markup
 
-from ..i18n import load_catalog, text_direction
+from ..exceptions import CatalogError
+from ..i18n import load_catalog, read_catalog, text_direction
 from ..workspace import builtin_theme_dir
 from .pdfs import Kind
+
+logger = logging.getLogger(__name__)
 
 #: The language of the desk when the browser asks for none we have.
 DEFAULT_UI_LANG = "en"
@@ -131,8 +134,13 @@ def _has_catalog(folder: Path) -> bool:
     path = folder / "LC_MESSAGES" / "messages.po"
     if not path.is_file():
         return False
-    with path.open("rb") as handle:
-        catalog = read_po(handle, locale=folder.name)
+    try:
+        # The same checked reader as the build's: a hostile Plural-Forms header
+        # must not size anything here either.
+        catalog = read_catalog(path, folder.name, shown=str(path))
+    except CatalogError as error:
+        logger.warning("the desk's page is not offered in %r: %s", folder.name, error)
+        return False
     desk = [
         message
         for message in catalog
