@@ -326,3 +326,31 @@ def test_a_build_killed_mid_render_leaves_no_process_and_its_folder_goes_next_ti
     assert report.ok
     assert report.count("built") >= 1
     assert not list(scratch_root.glob(f"{workers.SCRATCH_PREFIX}*"))
+
+
+def test_a_long_tmpdir_does_not_stop_a_parallel_build(
+    make_workspace: Callable[..., Path], tmp_path: Path
+) -> None:
+    # The fork server's socket lives under TMPDIR and a UNIX socket path may be
+    # at most 107 bytes: such a TMPDIR once ended the build in a traceback.
+    root = make_workspace()
+    scratch = tmp_path / ("t" * max(1, 100 - len(str(tmp_path))))
+    scratch.mkdir()
+    assert len(str(scratch)) >= 100
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "leaflets"),
+            "build",
+            "-C",
+            str(root),
+            "-j",
+            "2",
+            "-l",
+            "en",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "TMPDIR": str(scratch)},
+    )
+    assert (result.returncode, "Traceback" in result.stderr) == (0, False), result.stderr
+    assert len(list((root / "build").glob("*.pdf"))) == 2

@@ -165,12 +165,21 @@ def warm_up() -> None:
         forkserver.ensure_running()
 
 
+#: What multiprocessing adds to TMPDIR for the fork server's socket:
+#: "/pymp-XXXXXXXX/listener-XXXXXXXX".
+_SOCKET_NAME_LENGTH = len("/pymp-XXXXXXXX/listener-XXXXXXXX")
+
+
 @functools.cache
 def _context() -> BaseContext:
     # Workers are forked from a clean server process that imported WeasyPrint
     # once, rather than from this process: forking a process that runs other
     # threads (the file watcher's) can deadlock the child.
-    if "forkserver" in multiprocessing.get_all_start_methods():
+    # The fork server listens on a UNIX socket in a folder under TMPDIR, and a
+    # socket's path may be at most 107 bytes: with a longer TMPDIR it cannot
+    # start ("AF_UNIX path too long"), so workers are spawned instead.
+    socket_path_fits = len(os.fsencode(tempfile.gettempdir())) + _SOCKET_NAME_LENGTH <= 107
+    if "forkserver" in multiprocessing.get_all_start_methods() and socket_path_fits:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["leaflets.engine.rendering", "leaflets.engine.workers"])
         return context
