@@ -14,8 +14,9 @@ from ..config import LARGE_PRINT_SIZES, STANDARD
 
 #: Pages of a handout: one sheet, one side in standard print, both in large print.
 HANDOUT_PAGES = {STANDARD: 1, "large-print": 2}
-#: The room between blocks and the height of the ruled lines, as fractions.
-SPACING_STEPS = ((0.75, 0.75), (0.5, 0.5))
+#: The room between blocks and the height of the ruled lines, as fractions, and
+#: large print's line height: each step tighter than the one before.
+SPACING_STEPS = ((0.75, 0.75, 1.5), (0.5, 0.5, 1.4), (0.25, 0.25, 1.3))
 #: The smallest body size fitting goes to: standard print, in points.
 STANDARD_FLOOR = 11.0
 #: Standard print's body size (styles/base.css), in points.
@@ -32,26 +33,27 @@ def handout_pages(variant: str) -> int:
 def fitting_steps(variant: str, large_print_size: float) -> tuple[str, ...]:
     """Return the CSS of each fitting step, in the order they are tried.
 
-    First less room (spacing, then the notes' ruled lines), then a body size
+    First less room (between blocks, in the notes' ruled lines, and in large
+    print between lines: 1.5 down to 1.3), then a body size
     smaller by half a point (standard print) or a point (large print) at a
     time, down to the floor: 11 pt in standard print, 16 pt in large print.
     """
-    steps = [_css(space, notes) for space, notes in SPACING_STEPS]
-    space, notes = SPACING_STEPS[-1]
+    steps = [_css(space, notes, leading) for space, notes, leading in SPACING_STEPS]
+    space, notes, leading = SPACING_STEPS[-1]
     if variant == STANDARD:
         size, floor, step = STANDARD_SIZE, STANDARD_FLOOR, 0.5
     else:
         size, floor, step = float(large_print_size), LARGE_PRINT_FLOOR, 1.0
     while size - step >= floor:
         size -= step
-        steps.append(_css(space, notes, size))
+        steps.append(_css(space, notes, leading, size))
     return tuple(steps)
 
 
-def _css(space: float, notes: float, size: float | None = None) -> str:
+def _css(space: float, notes: float, leading: float, size: float | None = None) -> str:
     # !important: a user stylesheet comes before the document's own ones,
     # and large print sets the body size in the document (base.html).
-    css = f"html {{ --fit-space: {space:g}; --fit-notes: {notes:g}; }}"
+    css = f"html {{ --fit-space: {space:g}; --fit-notes: {notes:g}; --fit-leading: {leading:g}; }}"
     if size is not None:
         css += f"\nhtml {{ font-size: {size:g}pt !important; }}"
     return css

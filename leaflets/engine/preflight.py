@@ -368,8 +368,9 @@ def _check_fill(fills: list[tuple[float, float, PageArea]]) -> Iterator[Finding]
         lowest = max(bottom, lowest)
         fill = (top - lowest) / (top - bottom)
         left = lowest - bottom
-        # 2 pt: the layout's sizes and the ink read back differ by a hair.
-        if fill < FILL and following.next_block < left - 2:
+        # The block's own margin and the leading above its first line take
+        # room on a page it does not open: allow for them.
+        if fill < FILL and following.next_block + _BLOCK_ROOM < left:
             yield Finding(
                 number,
                 f"page only {fill:.0%} full, though the {following.next_block / MM:.0f} mm "
@@ -432,9 +433,16 @@ def _unit(box: Any, boxes: Any) -> float:
         if len(lines) < orphans + widows:
             return float(box.margin_height())
         return float(lines[orphans - 1].position_y + lines[orphans - 1].height - box.position_y)
-    first = children[0]
-    unit = _unit(first, boxes)
-    if first.style["break_after"] in ("avoid", "avoid-page") and len(children) > 1:
-        second = children[1]
-        unit = second.position_y - first.position_y + _unit(second, boxes)
-    return float(unit)
+    # A block kept with the next one (break-after on it, break-before on the
+    # next: a heading, the closing matter after the last section) goes with it.
+    index = 0
+    while index + 1 < len(children) and (
+        children[index].style["break_after"] in _AVOID
+        or children[index + 1].style["break_before"] in _AVOID
+    ):
+        index += 1
+    last = children[index]
+    return float(last.position_y - children[0].position_y + _unit(last, boxes))
+
+
+_AVOID = ("avoid", "avoid-page")
