@@ -43,7 +43,6 @@ _SUBSET_TAG = re.compile(r"^[A-Z]{6}\+")
 _HYPHENS = "-\u2010\u00ad"
 _EMAIL = re.compile(r"\S+@\S+\.\w")
 _WEB = re.compile(r"(?i)(?:https?://|www\.)\S|^[\w.-]+\.[a-z]{2,}/")
-_PHONE_SPLIT = re.compile(r"\d[-\u2010]$")
 
 
 @dataclass(frozen=True)
@@ -330,22 +329,36 @@ def _check_overlaps(number: int, texts: list[_Text], area: PageArea) -> Iterator
 
 
 def _check_hyphens(number: int, text: str) -> Iterator[Finding]:
-    """Find a web address, email address or phone number broken at a hyphen."""
+    """Find a web address, email address or phone number broken at a hyphen.
+
+    pdfium joins a word hyphenated at a line end into one, marking the
+    break with U+FFFE; a hyphen that ends a line otherwise ends it as is.
+    """
     lines = text.splitlines()
-    for line, following in itertools.pairwise(lines):
-        line = line.rstrip()
-        if not line or line[-1] not in _HYPHENS:
-            continue
-        head = line.split()[-1]
-        tail = following.split()[0] if following.split() else ""
-        joined = head.rstrip(_HYPHENS) + tail
+    breaks = [
+        (line.rstrip().split()[-1], following.split()[0])
+        for line, following in itertools.pairwise(lines)
+        if line.rstrip() and line.rstrip()[-1] in _HYPHENS and following.split()
+    ]
+    breaks.extend(
+        tuple(word.split(_JOINED, 1))  # type: ignore[misc]
+        for word in text.split()
+        if _JOINED in word
+    )
+    for head, tail in breaks:
+        joined = head.rstrip(_HYPHENS) + tail.replace(_JOINED, "")
         if _EMAIL.search(joined) or _WEB.search(joined):
             kind = "an email address" if "@" in joined else "a web address"
-        elif _PHONE_SPLIT.search(head) and tail[:1].isdigit():
+        elif head.rstrip(_HYPHENS)[-1:].isdigit() and tail[:1].isdigit():
             kind = "a phone number"
         else:
             continue
-        yield Finding(number, f"{kind} broken at a hyphen", f"{head!r} / {tail!r}")
+        shown = head.rstrip(_HYPHENS) + "-"
+        yield Finding(number, f"{kind} broken at a hyphen", f"{shown!r} / {tail!r}")
+
+
+#: What pdfium puts where it joins a word hyphenated at a line end.
+_JOINED = "\ufffe"
 
 
 def _lowest(extents: list[tuple[float, float]], height: float, area: PageArea) -> float:

@@ -152,10 +152,10 @@ def render_task(task: Task) -> Result:
             for finding in preflight(rendered.pdf, rules=task.rules, areas=rendered.areas)
         )
         if findings:
-            more = f" (and {len(findings) - 1} more)" if len(findings) > 1 else ""
+            # One line each: the file, the page, what is wrong and where.
             return Result(
                 task.name,
-                error=f"preflight: {findings[0]}{more}",
+                error="\n".join(findings),
                 pages=rendered.pages,
                 findings=findings,
                 fitted=fitted,
