@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pypdfium2 as pdfium
-import pytest
 from click.testing import CliRunner
 from conftest import REPO
 
