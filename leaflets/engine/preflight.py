@@ -120,8 +120,14 @@ def font_families(stylesheets: Iterable[Path]) -> tuple[str, ...]:
     return tuple(found)
 
 
-def preflight(pdf: bytes, *, rules: Rules, areas: Sequence[PageArea] = ()) -> list[Finding]:
+def preflight(
+    pdf: bytes, *, rules: Rules, areas: Sequence[PageArea] = (), source: str = ""
+) -> list[Finding]:
     """Check the PDF *pdf*; return what is wrong with it, page by page.
+
+    *source* is the HTML it was rendered from: a hyphen that ends a line and
+    is in the source (a web address's own "facial-nerve") is not one the
+    layout inserted.
 
     *areas* are the pages' content areas, from the layout (see page_areas());
     without them the whole sheet less its edge is the content area, and the
@@ -145,7 +151,7 @@ def preflight(pdf: bytes, *, rules: Rules, areas: Sequence[PageArea] = ()) -> li
             findings.extend(_check_sizes(number, texts, area, rules))
             findings.extend(_check_area(number, texts, area))
             findings.extend(_check_overlaps(number, texts, area))
-            findings.extend(_check_hyphens(number, plain))
+            findings.extend(_check_hyphens(number, plain, source))
             page.close()
         if rules.max_pages and count > rules.max_pages:
             findings.insert(0, Finding(count, _over_budget(fills, rules)))
@@ -328,7 +334,7 @@ def _check_overlaps(number: int, texts: list[_Text], area: PageArea) -> Iterator
                 )
 
 
-def _check_hyphens(number: int, text: str) -> Iterator[Finding]:
+def _check_hyphens(number: int, text: str, source: str = "") -> Iterator[Finding]:
     """Find a web address, email address or phone number broken at a hyphen.
 
     pdfium joins a word hyphenated at a line end into one, marking the
@@ -346,7 +352,10 @@ def _check_hyphens(number: int, text: str) -> Iterator[Finding]:
         if _JOINED in word
     )
     for head, tail in breaks:
-        joined = head.rstrip(_HYPHENS) + tail.replace(_JOINED, "")
+        stem, rest = head.rstrip(_HYPHENS), tail.replace(_JOINED, "")
+        if source and f"{stem}-{rest}" in source:
+            continue  # The hyphen is the address's own, not one the layout inserted.
+        joined = stem + rest
         if _EMAIL.search(joined) or _WEB.search(joined):
             kind = "an email address" if "@" in joined else "a web address"
         elif head.rstrip(_HYPHENS)[-1:].isdigit() and tail[:1].isdigit():

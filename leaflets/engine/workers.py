@@ -149,7 +149,9 @@ def render_task(task: Task) -> Result:
 
         findings = tuple(
             f"{task.shown or task.output.name}: {finding}"
-            for finding in preflight(rendered.pdf, rules=task.rules, areas=rendered.areas)
+            for finding in preflight(
+                rendered.pdf, rules=task.rules, areas=rendered.areas, source=task.html
+            )
         )
         if findings:
             # One line each: the file, the page, what is wrong and where.
