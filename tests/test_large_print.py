@@ -305,7 +305,7 @@ def test_cli_variant_option_and_list(make_workspace: Callable[..., Path]) -> Non
     result = run_cli("build", "-C", root, "-l", "en", "-t", "handout", "--variant", "large-print")
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[0].startswith(
-        "built    build/hemifacial-spasm.en.handout.large-print.pdf  (3 pages, "
+        "built    build/hemifacial-spasm.en.handout.large-print.pdf  (2 pages, "
     )
     assert not (root / "build/hemifacial-spasm.en.handout.pdf").exists()
     report = json.loads(run_cli("build", "-C", root, "-l", "en", "--json").stdout)
@@ -338,7 +338,8 @@ def test_cli_variant_option_and_list(make_workspace: Callable[..., Path]) -> Non
     )
 
 
-def test_an_overlong_large_print_handout_is_a_warning(make_workspace: Callable[..., Path]) -> None:
+def test_an_overlong_large_print_handout_is_an_error(make_workspace: Callable[..., Path]) -> None:
+    # Issue 16: a handout over its sheet only warned; now it is fitted, then refused.
     text = (REPO / "data/hemifacial-spasm/en.md").read_text("utf-8")
     many = "".join(f"  - Point number {n} of a very long list of key points.\n" for n in range(40))
     root = make_workspace(
@@ -350,10 +351,12 @@ def test_an_overlong_large_print_handout_is_a_warning(make_workspace: Callable[.
         open_workspace(root), languages=["en"], templates=["handout"], variants=["large-print"]
     )
     (outcome,) = report.outcomes
-    assert outcome.status == "built" and outcome.pages > 3
-    assert outcome.warnings == (
-        f"{outcome.pages} pages, more than the 3 a clinic handout in large print may take",
+    assert outcome.status == "failed"
+    assert outcome.reason.startswith(
+        "build/hemifacial-spasm.en.handout.large-print.pdf: page 5: 5 pages, more than the 2 a "
+        "clinic handout in large print may take even at its tightest spacing and smallest size"
     )
+    assert not (root / "build/hemifacial-spasm.en.handout.large-print.pdf").exists()
 
 
 def test_a_variant_placeholder_names_every_variant(make_workspace: Callable[..., Path]) -> None:
