@@ -234,6 +234,11 @@ def test_manifest_records_the_variant(built: dict[str, Path]) -> None:
     assert stylesheets("hemifacial-spasm.en.leaflet.pdf") == {"base.css", "leaflet.css"}
 
 
+@pytest.mark.xfail(
+    reason="issue 16, found by the preflight: at 20 pt the running footer wraps to two lines "
+    "and reaches 2 mm from the sheet's bottom edge (text cut at the edge of the sheet)",
+    strict=True,
+)
 def test_the_size_comes_from_the_configuration(make_workspace: Callable[..., Path]) -> None:
     root = with_variants(make_workspace(), 'large_print_size = 20\nvariants = ["large-print"]\n')
     # The leaflet: a handout is fitted to its sheet, down to 16 pt.

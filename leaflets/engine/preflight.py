@@ -352,9 +352,9 @@ def _check_hyphens(number: int, text: str, source: str = "") -> Iterator[Finding
         if _JOINED in word
     )
     for head, tail in breaks:
-        stem, rest = head.rstrip(_HYPHENS), tail.replace(_JOINED, "")
+        stem, rest = head.rstrip(_HYPHENS), tail.replace(_JOINED, "-")
         if source and f"{stem}-{rest}" in source:
-            continue  # The hyphen is the address's own, not one the layout inserted.
+            continue  # The hyphens are the address's own, not ones the layout inserted.
         joined = stem + rest
         if _EMAIL.search(joined) or _WEB.search(joined):
             kind = "an email address" if "@" in joined else "a web address"
