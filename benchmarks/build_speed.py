@@ -14,7 +14,8 @@ condition and prints, all measured in this run on this machine:
 4. the rebuild after editing one condition's Italian file: its time, how many
    outputs it rendered, against a forced build of just those outputs;
 5. the peak memory (RSS) of the largest worker for a small and the full library;
-6. the median PDF size per template.
+6. the median PDF size per template;
+7. the preflight's cost: every PDF read back and checked, against the build time.
 
 Usage (from the repository root, in the project's virtualenv):
 
@@ -223,6 +224,19 @@ def pdf_sizes(root: Path) -> dict[str, float]:
     return {template: statistics.median(values) for template, values in sorted(sizes.items())}
 
 
+def preflight_time(root: Path) -> float:
+    """Return the seconds the preflight takes over every PDF built in *root*."""
+    sys.path.insert(0, str(REPO))
+    from leaflets.engine.preflight import Rules, font_families, preflight
+
+    rules = Rules(font_families([REPO / "styles" / "base.css"]))
+    pdfs = [path.read_bytes() for path in sorted((root / "build").glob("*.pdf"))]
+    started = time.perf_counter()
+    for pdf in pdfs:
+        preflight(pdf, rules=rules)
+    return time.perf_counter() - started
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -330,6 +344,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         "6. median PDF size: "
         + ", ".join(f"{template} {size / 1024:.0f} KB" for template, size in sizes.items())
+    )
+
+    # 7. The preflight: every PDF of the library read back and checked again,
+    # as the workers do after rendering, against the time a one-process
+    # build spent on each output (render, preflight and all).
+    preflight_s = preflight_time(library)
+    figures["preflight_s"] = preflight_s
+    figures["preflight_share"] = preflight_s / serial
+    print(
+        f"7. preflight: {preflight_s * 1000 / outputs:.0f} ms per output, "
+        f"{preflight_s / serial:.1%} of the --jobs 1 build time  (goal ≤ 10 %)"
     )
 
     # 2. The naive loop, last: it is the slowest.

@@ -162,6 +162,11 @@ def build(
 @workspace_option
 @with_selection
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option(
+    "--render",
+    is_flag=True,
+    help="Also render every PDF into a temporary folder and preflight it (build/ is left alone).",
+)
 @handle_errors
 def check(
     workspace_path: Path | None,
@@ -170,15 +175,21 @@ def check(
     templates: tuple[str, ...],
     variants: tuple[str, ...],
     strict: bool,
+    render: bool,
 ) -> None:
     """Validate every data file, template and catalog without rendering PDFs.
 
     Lists every problem with its file, line and field; exits 1 when any is an
-    error (or, with --strict, a warning).
+    error (or, with --strict, a warning). --render also renders every PDF
+    into a temporary folder and preflights it as `build` does: text over
+    text, text outside the page, fonts, sizes, hyphens in addresses, page
+    fill and page budget.
     """
     from ..wording import plural
 
-    problems = open_library(workspace_path).check(
+    library = open_library(workspace_path)
+    check = library.check_render if render else library.check
+    problems = check(
         conditions=conditions,
         languages=languages,
         templates=templates,

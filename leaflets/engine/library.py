@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import STANDARD, Config
-from ..exceptions import LeafletsError, Problem
+from ..exceptions import LeafletsError, Problem, display_path
 from ..workspace import Workspace, open_workspace
 from . import build as builder
 from .build import BuildReport, Job, Outcome, Project, Status
@@ -177,6 +177,33 @@ class Library:
     def check(self, **options: Any) -> list[Problem]:
         """Validate data, templates and catalogs without rendering; take build.check()'s options."""
         return builder.check(self.workspace, **options)
+
+    def check_render(self, **options: Any) -> list[Problem]:
+        """Check, then build the selection into a temporary folder and preflight every PDF.
+
+        Takes build.check()'s options. Nothing is written to the output
+        folder: the PDFs go to a temporary folder, deleted afterwards, and a
+        preflight finding names the file as the build would write it.
+        """
+        import tempfile
+
+        problems = self.check(**options)
+        with tempfile.TemporaryDirectory(prefix="leaflets-check-") as scratch:
+            workspace = open_workspace(self.root, **{**self._overrides, "output_dir": scratch})
+            report = builder.build(workspace, force=True, **options)
+            shown = display_path(self.config.output_dir, self.root)
+            for outcome in report.outcomes:
+                if outcome.status != "failed":
+                    continue
+                for line in outcome.reason.splitlines():
+                    line = line.replace(scratch, shown, 1)
+                    path, _, message = line.partition(": ")
+                    if not message:
+                        path, message = outcome.job.name, line
+                    problem = Problem(path, None, None, message)
+                    if problem not in problems:
+                        problems.append(problem)
+        return problems
 
     def watch(
         self,

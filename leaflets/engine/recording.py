@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import STANDARD, TEMPLATES, VARIANTS, unsafe_name
-from ..exceptions import LeafletsError
+from ..exceptions import LeafletsError, display_path
 from ..workspace import Workspace
 from .filling import render_html
 from .fingerprint import Fingerprinter
@@ -20,7 +20,7 @@ from .manifest import MANIFEST_NAME, Entry, Manifest
 from .planning import BuildReport, Job, Outcome, Survey
 
 if TYPE_CHECKING:
-    from . import workers
+    from . import preflight, workers
     from .loading import Project
     from .workers import Result
 
@@ -115,6 +115,7 @@ def _fill(
     base_url = project.workspace.root.as_uri() + "/"
     tasks: list[workers.Task] = []
     jobs: list[Job] = []
+    checks = Checks(project.workspace)
     for job in to_render:
         try:
             html = render_html(project, job)
@@ -124,10 +125,59 @@ def _fill(
             notify(outcome)
             continue
         tasks.append(
-            workers.Task(job.name, html, base_url, job.output, epochs.get(job.condition, 0))
+            workers.Task(
+                job.name,
+                html,
+                base_url,
+                job.output,
+                epochs.get(job.condition, 0),
+                rules=checks.rules(job),
+                fit=checks.fit(job),
+                shown=display_path(job.output, project.workspace.root),
+            )
         )
         jobs.append(job)
     return tasks, jobs
+
+
+class Checks:
+    """What the preflight checks in each output of one workspace, and how handouts are fitted."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        from .filling import stylesheets
+        from .preflight import font_families
+
+        self.config = workspace.config
+        self.families = font_families(
+            path for path in stylesheets(workspace).values() if workspace.is_trusted(path)
+        )
+
+    def rules(self, job: Job) -> preflight.Rules:
+        """Return what the PDF of *job* must meet."""
+        from .fitting import handout_pages
+        from .preflight import LARGE_PRINT_MINIMUM, Rules
+
+        handout = job.template == "handout"
+        label = TEMPLATES[job.template]["label"]
+        if job.variant != STANDARD:
+            label = f"{label} in {VARIANTS[job.variant]['label']}"
+        variant = self.config.pdf_variant
+        return Rules(
+            families=self.families,
+            max_pages=handout_pages(job.variant) if handout else 0,
+            budget_label=f"a {label}",
+            shorten="the key points or the next steps" if handout else "",
+            min_size=LARGE_PRINT_MINIMUM if job.variant != STANDARD else 0.0,
+            tagged=variant.startswith("pdf/ua") or variant.endswith("a"),
+        )
+
+    def fit(self, job: Job) -> tuple[str, ...]:
+        """Return the fitting steps of *job*: a handout's, none for a leaflet."""
+        from .fitting import fitting_steps
+
+        if job.template != "handout":
+            return ()
+        return fitting_steps(job.variant, self.config.large_print_size)
 
 
 #: What a build says, once, when WeasyPrint subset the fonts with fontTools.

@@ -20,6 +20,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from .. import images
 from ..exceptions import RenderError
+from .preflight import PageArea, page_areas
 
 logger = logging.getLogger(__name__)
 
@@ -258,6 +259,8 @@ class Rendered:
     anchors: dict[str, int] = field(default_factory=dict)
     #: Why fonts were subset with fontTools instead of HarfBuzz ("" when they were not).
     font_fallback: str = ""
+    #: Each page's content area and what opens it, for the preflight.
+    areas: tuple[PageArea, ...] = ()
 
 
 class Renderer:
@@ -269,12 +272,20 @@ class Renderer:
         self.pdf_variant = pdf_variant
 
     def render(
-        self, html: str, *, base_url: str, name: str, source_date_epoch: int = 0
+        self,
+        html: str,
+        *,
+        base_url: str,
+        name: str,
+        source_date_epoch: int = 0,
+        extra_css: str = "",
     ) -> Rendered:
         """Render *html* into PDF bytes; *name* labels the leaflet in messages.
 
         *source_date_epoch* (seconds since 1970, from the data, never the
         clock) is the date fontTools writes into fonts it subsets.
+        *extra_css* is layered over the document's stylesheets (a handout
+        being fitted to its sheet, see fitting.py).
         """
         collector = _Collector()
         weasy_logger = logging.getLogger("weasyprint")
@@ -282,9 +293,12 @@ class Renderer:
         self.fetcher.start_document()
         try:
             with fixed_source_date(source_date_epoch):
+                extra = [weasyprint.CSS(string=extra_css)] if extra_css else None
                 document = weasyprint.HTML(
                     string=html, base_url=base_url, url_fetcher=self.fetcher
-                ).render(font_config=self.font_config, pdf_variant=self.pdf_variant)
+                ).render(
+                    stylesheets=extra, font_config=self.font_config, pdf_variant=self.pdf_variant
+                )
                 pdf = document.write_pdf(pdf_variant=self.pdf_variant, pdf_identifier=True)
             refused = self.fetcher.refusals()
             if refused:
@@ -311,4 +325,5 @@ class Renderer:
             files=self.fetcher.document_files(),
             anchors=anchors,
             font_fallback=harfbuzz_subset_problem() if collector.fonttools else "",
+            areas=page_areas(document),
         )

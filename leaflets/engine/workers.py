@@ -39,6 +39,7 @@ from ..exceptions import LeafletsError
 from ..output import atomic_write
 
 if TYPE_CHECKING:
+    from .preflight import Rules
     from .rendering import Renderer
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,12 @@ class Task:
     output: Path
     #: The date stamped into fonts fontTools subsets (seconds since 1970, from the data).
     source_date_epoch: int = 0
+    #: What the preflight checks in the PDF before it is written (None: no preflight).
+    rules: Rules | None = None
+    #: The CSS of each step that fits it to its page budget, tried in turn (fitting.py).
+    fit: tuple[str, ...] = ()
+    #: The output as messages name it ("build/x.en.handout.pdf").
+    shown: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,6 +81,10 @@ class Result:
     font_fallback: str = ""
     #: Log records the worker emitted, to be logged again in the main process.
     records: tuple[tuple[str, int, str], ...] = field(default=(), repr=False)
+    #: What the preflight found, one line each (the PDF is not written when any).
+    findings: tuple[str, ...] = ()
+    #: The fitting step that made it fit its page budget (0: none was needed).
+    fitted: int = 0
 
     @property
     def ok(self) -> bool:
@@ -104,8 +115,14 @@ def cpu_count() -> int:
 
 
 def render_task(task: Task) -> Result:
-    """Render *task* with this process's renderer and write its PDF atomically."""
+    """Render *task* with this process's renderer, preflight it, and write its PDF atomically.
+
+    An output longer than its page budget is rendered again with each
+    fitting step until it fits. A PDF the preflight finds fault with is not
+    written: the one already there, if any, stays.
+    """
     renderer = _state().renderer
+    fitted = 0
     try:
         rendered = renderer.render(
             task.html,
@@ -113,8 +130,38 @@ def render_task(task: Task) -> Result:
             name=task.name,
             source_date_epoch=task.source_date_epoch,
         )
+        budget = task.rules.max_pages if task.rules else 0
+        for step, css in enumerate(task.fit, start=1):
+            if not budget or rendered.pages <= budget:
+                break
+            rendered = renderer.render(
+                task.html,
+                base_url=task.base_url,
+                name=task.name,
+                source_date_epoch=task.source_date_epoch,
+                extra_css=css,
+            )
+            fitted = step
     except LeafletsError as error:
         return Result(task.name, error=str(error))
+    if task.rules is not None:
+        from .preflight import preflight
+
+        findings = tuple(
+            f"{task.shown or task.output.name}: {finding}"
+            for finding in preflight(
+                rendered.pdf, rules=task.rules, areas=rendered.areas, source=task.html
+            )
+        )
+        if findings:
+            # One line each: the file, the page, what is wrong and where.
+            return Result(
+                task.name,
+                error="\n".join(findings),
+                pages=rendered.pages,
+                findings=findings,
+                fitted=fitted,
+            )
     try:
         atomic_write(task.output, rendered.pdf)
     except OSError as error:
@@ -128,6 +175,7 @@ def render_task(task: Task) -> Result:
         files=tuple(sorted(rendered.files.items())),
         peak_rss=_peak_rss(),
         font_fallback=rendered.font_fallback,
+        fitted=fitted,
     )
 
 
