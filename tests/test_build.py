@@ -327,7 +327,9 @@ def test_resources_outside_the_workspace_are_refused(make_workspace: Callable[..
         assert not (root / "build" / EN_LEAFLET).exists()
 
 
-def test_an_overlong_handout_is_a_warning(make_workspace: Callable[..., Path]) -> None:
+def test_an_overlong_handout_is_an_error_saying_how_much_is_over(
+    make_workspace: Callable[..., Path],
+) -> None:
     text = (REPO / "data/hemifacial-spasm/en.md").read_text("utf-8")
     many = "".join(f"  - Point number {n} of a very long list of key points.\n" for n in range(30))
     root = make_workspace(
@@ -335,14 +337,18 @@ def test_an_overlong_handout_is_a_warning(make_workspace: Callable[..., Path]) -
             "data/hemifacial-spasm/en.md": text.replace("key_points:\n", "key_points:\n" + many, 1)
         }
     )
-    report = build(open_workspace(root), languages=["en"], templates=["handout"], strict=True)
+    previous = root / "build" / "hemifacial-spasm.en.handout.pdf"
+    report = build(open_workspace(root), languages=["en"], templates=["handout"])
     (outcome,) = report.outcomes
-    assert outcome.status == "built"
-    assert outcome.pages > 1
-    assert outcome.warnings == (
-        f"{outcome.pages} pages, more than the 1 a clinic handout may take",
-    )
-    assert not report.ok  # --strict turns the warning into a failure
+    assert outcome.status == "failed" and not report.ok
+    (reason,) = outcome.reason.splitlines()  # the budget alone, not page fill besides
+    assert re.fullmatch(
+        r"build/hemifacial-spasm\.en\.handout\.pdf: page \d: \d pages, more than the 1 a clinic "
+        r"handout may take even at its tightest spacing and smallest size; about \d+ mm is over: "
+        r"shorten the key points or the next steps",
+        reason,
+    ), reason
+    assert not previous.exists()
 
 
 def make_draft(root: Path, slug: str = "hemifacial-spasm") -> None:
@@ -461,7 +467,8 @@ def test_clean_never_deletes_outside_the_output_folder(
 
 
 def test_a_very_long_word_is_broken_not_cut_off(make_workspace: Callable[..., Path]) -> None:
-    word = "Lo" + "x" * 3000 + "ng"
+    # Long enough to need many lines, short enough for the handout's one sheet.
+    word = "Lo" + "x" * 600 + "ng"
     text = (REPO / "data/hemifacial-spasm/en.md").read_text("utf-8")
     old = "  - Medicines, injections and an operation can all help."
     root = make_workspace(files={"data/hemifacial-spasm/en.md": text.replace(old, f"  - {word}")})
@@ -470,14 +477,14 @@ def test_a_very_long_word_is_broken_not_cut_off(make_workspace: Callable[..., Pa
     # (it.md is now reported as a stale translation of en.md, too.)
     assert (
         f"data/hemifacial-spasm/en.md:{text[: text.index(old)].count(chr(10)) + 1}: warning: "
-        f"key_points[3]: the word 'Lo{'x' * 28}'… is 3004 characters long; it will be broken "
+        f"key_points[3]: the word 'Lo{'x' * 28}'… is 604 characters long; it will be broken "
         "at the page edge (a missing space?)" in [str(p) for p in report.problems]
     )
     printed = " ".join(pdf_pages(root / "build" / EN_HANDOUT))
     # Every letter is printed, none beyond the page edge; the word may run on
     # to the next page, past its running header (which has no "x").
     start, end = printed.index("Loxxx"), printed.index("xxxng")
-    assert printed[start:end].count("x") + 3 == 3000
+    assert printed[start:end].count("x") + 3 == 600
     lines = [
         line
         for page in PdfReader(root / "build" / EN_HANDOUT).pages

@@ -154,8 +154,11 @@ def preflight(
             findings.extend(_check_hyphens(number, plain, source))
             page.close()
         if rules.max_pages and count > rules.max_pages:
+            # Over its budget, the output must be shortened anyway: how full
+            # its pages are would only repeat that.
             findings.insert(0, Finding(count, _over_budget(fills, rules)))
-        findings.extend(_check_fill(fills))
+        else:
+            findings.extend(_check_fill(fills))
         return findings
     finally:
         document.close()
@@ -276,7 +279,7 @@ def _check_area(number: int, texts: list[_Text], area: PageArea) -> Iterator[Fin
     """Find text past the content area's sides, or too near (or past) the sheet's edge."""
     left = area.left or EDGE
     right = area.width - (area.right or EDGE)
-    slack = 1.0  # Glyphs' side bearings may reach a hair past the box.
+    slack = 1 * MM  # Glyphs' side bearings (a J's tail) may reach past the box.
     for text in texts:
         if (
             text.left < EDGE
