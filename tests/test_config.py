@@ -98,6 +98,19 @@ def test_logo_must_be_inside_the_workspace(make_workspace: Callable[..., Path]) 
     ]
 
 
+def test_clinic_name_and_department_have_a_length_limit(
+    make_workspace: Callable[..., Path],
+) -> None:
+    root = make_workspace(config=f'[clinic]\nname = "{"N" * 101}"\ndepartment = "{"D" * 150}"\n')
+    why = "(it prints large in the masthead of every leaflet and names the sender of every email)"
+    assert errors(root) == [
+        f"leaflets.toml:2: clinic.name: is 101 characters long; it may be at most 100 {why}",
+        f"leaflets.toml:3: clinic.department: is 150 characters long; it may be at most 100 {why}",
+    ]
+    root = make_workspace(config=f'[clinic]\nname = "{"N" * 100}"\n')
+    assert load_config(root).clinic.name == "N" * 100
+
+
 def test_missing_logo(make_workspace: Callable[..., Path]) -> None:
     root = make_workspace(config=MINIMAL + 'logo = "assets/missing.png"\n')
     assert errors(root) == [

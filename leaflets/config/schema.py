@@ -136,6 +136,20 @@ def _check_online_url(value: str, ctx: Context) -> list[str]:
     return online_url_problems(value) if value else []
 
 
+#: The longest clinic name or department: both print large in every masthead,
+#: in the running header and as the sender of every email.
+MAX_CLINIC_TEXT = 100
+
+
+def _check_clinic_text(value: str, ctx: Context) -> list[str]:
+    if len(value) > MAX_CLINIC_TEXT:
+        return [
+            f"is {len(value)} characters long; it may be at most {MAX_CLINIC_TEXT} (it prints "
+            "large in the masthead of every leaflet and names the sender of every email)"
+        ]
+    return []
+
+
 def _check_feedback(value: str, ctx: Context) -> list[str]:
     if value and not (EMAIL_RE.fullmatch(value) or is_web_url(value, https_only=True)):
         return [f"{short_quote(value)} is neither an email address nor an https:// URL"]
@@ -152,12 +166,13 @@ class ClinicTable(msgspec.Struct, kw_only=True):
             strip=True,
             required="is required: the clinic's name is printed on every leaflet",
             example="Demo Neurology Clinic",
+            check=_check_clinic_text,
         ),
     ] = ""
     department: Annotated[
         str,
         Meta(description="The department or service, under the name."),
-        Rule(strip=True, example="Movement Disorders Service"),
+        Rule(strip=True, example="Movement Disorders Service", check=_check_clinic_text),
     ] = ""
     address: Annotated[
         str,
