@@ -14,7 +14,7 @@ from leaflets.cli import cli
 from leaflets.workspace import Workspace, open_workspace
 
 #: The SMTP server and running-desk fixtures.
-pytest_plugins = ["fixtures_servers"]
+pytest_plugins = ["fixtures_servers", "fixtures_desk"]
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO.parent / "shared" / "seeds"

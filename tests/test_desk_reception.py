@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import copy_demo, pdf_pages, run_cli
+from conftest import pdf_pages, run_cli
 from desk_support import add_condition, csrf_of, once_of
 from fixtures_servers import MailServer
 from starlette.testclient import TestClient
@@ -23,33 +23,11 @@ from starlette.testclient import TestClient
 from leaflets.desk import allowed_hosts_for
 from leaflets.desk.app import create_app
 from leaflets.desk.state import MAX_PACKET
-from leaflets.engine.build import build
 from leaflets.exceptions import LeafletsError
-from leaflets.workspace import open_workspace
 
 SLUG = "hemifacial-spasm"
 OTHER = "trigeminal-neuralgia"
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(scope="module")
-def built_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = copy_demo(tmp_path_factory.mktemp("reception") / "ws")
-    add_condition(
-        root, OTHER, titles={"en": "Trigeminal neuralgia", "it": "Nevralgia"}, icd10="G50.0"
-    )
-    assert build(open_workspace(root), jobs=1).ok
-    return root
-
-
-@pytest.fixture
-def root(built_root: Path, tmp_path: Path) -> Path:
-    return Path(shutil.copytree(built_root, tmp_path / "ws"))
-
-
-@pytest.fixture
-def client(root: Path) -> TestClient:
-    return TestClient(create_app(root))
 
 
 def sign_in(client: TestClient, password: str = PASSWORD) -> int:
