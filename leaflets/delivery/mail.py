@@ -386,6 +386,16 @@ def _domain_of(address: str) -> str:
     return found[0][1].rpartition("@")[2] if found and "@" in found[0][1] else ""
 
 
+def draft_bytes(message: EmailMessage) -> bytes:
+    """Return *message* as the bytes of an unsent draft (.eml, ``X-Unsent: 1``).
+
+    Outlook and Thunderbird open such a file as a new message to edit and send.
+    """
+    del message["X-Unsent"]  # Deleting a header the message lacks does nothing.
+    message["X-Unsent"] = "1"
+    return message.as_bytes(policy=default_policy.clone(linesep="\r\n"))
+
+
 def write_draft(message: EmailMessage, path: Path, *, overwrite: bool = True) -> Path:
     """Save *message* as an unsent draft (.eml, ``X-Unsent: 1``) at *path*, atomically.
 
@@ -394,10 +404,7 @@ def write_draft(message: EmailMessage, path: Path, *, overwrite: bool = True) ->
     """
     from ..output import atomic_write
 
-    if "X-Unsent" in message:
-        del message["X-Unsent"]
-    message["X-Unsent"] = "1"
-    data = message.as_bytes(policy=default_policy.clone(linesep="\r\n"))
+    data = draft_bytes(message)
     try:
         atomic_write(path, data, overwrite=overwrite, shown=f"--draft: {path}")
     except OSError as error:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from email.policy import default as default_policy
 from pathlib import Path
 
 from starlette.requests import Request
@@ -88,11 +87,7 @@ def _reason(reason: object) -> str:
 
 def draft(library: Library, order: Order, to: str) -> bytes:
     """Compose the email as an unsent .eml draft (``X-Unsent: 1``), in memory."""
-    message = compose(library, order, to)
-    del message["X-Unsent"]
-    # Outlook and Thunderbird open such a file as a new message to edit and send.
-    message["X-Unsent"] = "1"
-    return message.as_bytes(policy=default_policy.clone(linesep="\r\n"))
+    return mail.draft_bytes(compose(library, order, to))
 
 
 def packet(
