@@ -149,3 +149,20 @@ def walk_strings(value: Any, key: str = "") -> list[tuple[str, str, Any, Any]]:
                 else:
                     stack.append((child_path, child))
     return found
+
+
+#: Bidirectional overrides and isolates: they make text read in another order than it is.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def control_character(value: str) -> str | None:
+    """Return the first control character in *value* as "U+000D", or None when it has none.
+
+    Line breaks and other controls (C0, C1, U+2028, U+2029) and bidirectional
+    overrides: a configured text goes into email headers, PDF metadata and
+    printed lines, where each of them either breaks something or hides text.
+    """
+    for ch in value:
+        if unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI_CONTROLS:
+            return f"U+{ord(ch):04X}"
+    return None

@@ -16,8 +16,9 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from ..characters import control_character
 from ..exceptions import ConfigError, Problem, quote
-from .checks import ascii_host_name, control_character, parse_size
+from .checks import ascii_host_name, parse_size
 from .model import EMAIL_SECURITY, PAPER_SIZES, Clinic, Config, EmailSettings
 from .schema import TABLE_BY_NAME, TABLES, Context, Key, Table, log_folder_problem
 
